@@ -1,0 +1,59 @@
+"""The blog's baselines: a two-layer MLP (~44% on Imagenette) and a single conv layer (~55%)."""
+import torch
+from torch import nn
+
+from model.alexnet import check_image_batch
+
+
+def _check_classes(num_classes: int) -> None:
+    if num_classes < 2:
+        raise ValueError(f"num_classes must be at least 2, got {num_classes}")
+
+
+class MLP(nn.Module):
+    """Two fully connected layers with a ReLU between them.
+
+    Images are first averaged down to pixels x pixels, so the first layer stays a
+    manageable size (64x64x3 -> 1024) whatever the crop size.
+    """
+
+    min_input_size = 1
+
+    def __init__(self, num_classes: int, pixels: int = 64, hidden: int = 1024, dropout: float = 0.0):
+        super().__init__()
+        _check_classes(num_classes)
+        self.net = nn.Sequential(
+            nn.AdaptiveAvgPool2d((pixels, pixels)),
+            nn.Flatten(),
+            nn.Linear(3 * pixels * pixels, hidden),
+            nn.ReLU(inplace=True),
+            nn.Dropout(dropout),
+            nn.Linear(hidden, num_classes),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_image_batch(x, self.min_input_size)
+        return self.net(x)
+
+
+class SingleConv(nn.Module):
+    """AlexNet's conv1 (96 11x11 stride-4 filters), ReLU and max-pooling, then a linear classifier."""
+
+    min_input_size = 15
+
+    def __init__(self, num_classes: int, dropout: float = 0.0):
+        super().__init__()
+        _check_classes(num_classes)
+        self.net = nn.Sequential(
+            nn.Conv2d(3, 96, kernel_size=11, stride=4, padding=2),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(kernel_size=3, stride=2),
+            nn.AdaptiveAvgPool2d((6, 6)),
+            nn.Flatten(),
+            nn.Dropout(dropout),
+            nn.Linear(96 * 6 * 6, num_classes),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_image_batch(x, self.min_input_size)
+        return self.net(x)
