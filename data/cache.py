@@ -1,0 +1,107 @@
+"""The uint8 cache that training reads: one split's images, preprocessed once.
+
+    CACHE/train/images.npy    (N, 256, 256, 3) uint8, memory-mapped when read
+    CACHE/train/labels.npy    (N,) int64
+    CACHE/train/sources.tsv   relative path, sha256 and label of every source image
+    CACHE/train/manifest.json format version, dataset, source folder, classes, counts,
+                              skipped files; written last, so its presence means complete
+    CACHE/stats.json, CACHE/mean_image.npy   pixel statistics of the train split
+
+A split is built in SPLIT.partial and renamed when complete: a folder without a
+manifest is never read as a cache.
+"""
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+FORMAT_VERSION = 1
+
+
+class CacheError(Exception):
+    """A missing, incomplete or mismatched cache; the message says which and what to do."""
+
+
+@dataclass
+class CachedSplit:
+    images: np.ndarray  # (N, 256, 256, 3) uint8, memory-mapped
+    labels: np.ndarray  # (N,) int64
+    manifest: dict
+
+    @property
+    def classes(self) -> list[str]:
+        return self.manifest["classes"]
+
+    @property
+    def names(self) -> list[str]:
+        return self.manifest["names"]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def read_manifest(folder: Path) -> dict | None:
+    path = Path(folder) / "manifest.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def open_split(folder: str | Path, dataset: str | None = None, source: str | Path | None = None) -> CachedSplit:
+    """Opens a finished split; dataset and source, when given, must match what it was built from."""
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    if manifest is None:
+        hint = " (an interrupted run left it unfinished)" if folder.with_name(folder.name + ".partial").exists() else ""
+        raise CacheError(f"{folder} is not a finished cache{hint}; build it with //data:preprocess")
+    if manifest.get("format") != FORMAT_VERSION:
+        raise CacheError(
+            f"{folder} has cache format {manifest.get('format')}, this code reads {FORMAT_VERSION}; rebuild it"
+        )
+    if dataset is not None and manifest["dataset"] != dataset:
+        raise CacheError(f"{folder} holds dataset {manifest['dataset']!r}, not {dataset!r}")
+    if source is not None and Path(manifest["source"]) != Path(source).absolute():
+        raise CacheError(f"{folder} was built from {manifest['source']}, not {Path(source).absolute()}")
+    images = np.load(folder / "images.npy", mmap_mode="r")
+    labels = np.load(folder / "labels.npy")
+    if len(images) != manifest["count"] or len(labels) != manifest["count"]:
+        raise CacheError(f"{folder}: manifest says {manifest['count']} images, arrays hold {len(images)}")
+    return CachedSplit(images, labels, manifest)
+
+
+def read_stats(cache_dir: str | Path) -> dict:
+    """Channel mean/std (0-255 units) and the RGB covariance's eigenvalues/vectors."""
+    path = Path(cache_dir) / "stats.json"
+    if not path.is_file():
+        raise CacheError(f"{path} is missing; //data:preprocess writes it with the train split")
+    return json.loads(path.read_text())
+
+
+def pixel_stats(images: np.ndarray, chunk: int = 256) -> tuple[dict, np.ndarray]:
+    """Per-channel mean/std, the RGB covariance's eigen-decomposition and the mean image.
+
+    Everything is in pixel units (0-255), the units in which PCA lighting adds its noise.
+    """
+    n = len(images)
+    if n == 0:
+        raise CacheError("cannot compute statistics of an empty split")
+    mean_image = np.zeros(images.shape[1:], np.float64)
+    sums, outer = np.zeros(3), np.zeros((3, 3))
+    for start in range(0, n, chunk):
+        block = np.asarray(images[start : start + chunk], dtype=np.float64)
+        mean_image += block.sum(axis=0)
+        pixels = block.reshape(-1, 3)
+        sums += pixels.sum(axis=0)
+        outer += pixels.T @ pixels
+    count = n * images.shape[1] * images.shape[2]
+    mean = sums / count
+    covariance = outer / count - np.outer(mean, mean)
+    eigenvalues, eigenvectors = np.linalg.eigh(covariance)
+    order = eigenvalues.argsort()[::-1]
+    stats = {
+        "count": n,
+        "mean": mean.tolist(),
+        "std": np.sqrt(np.diag(covariance)).tolist(),
+        "eigenvalues": eigenvalues[order].tolist(),
+        "eigenvectors": eigenvectors[:, order].tolist(),  # columns are the eigenvectors
+    }
+    return stats, (mean_image / n).astype(np.float32)

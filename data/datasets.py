@@ -1,0 +1,162 @@
+"""Where each --dataset lives, and how its folders become (path, label) lists.
+
+Every dataset is a train/<class>/* and val/<class>/* tree. Classes are the sorted
+folder names (WordNet ids for Imagenette and ImageNet), so a class keeps its index
+across machines, and each maps to a human-readable name.
+
+    split = load_split("folder", "train", data_dir="…/imagenette2-224sq")
+    split.paths[0], split.labels[0], split.names[split.labels[0]]
+"""
+import os
+import tarfile
+import urllib.error
+from dataclasses import dataclass
+from pathlib import Path
+
+IMAGE_EXTENSIONS = (".jpeg", ".jpg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+
+IMAGENETTE_NAMES = {
+    "n01440764": "tench",
+    "n02102040": "English springer",
+    "n02979186": "cassette player",
+    "n03000684": "chain saw",
+    "n03028079": "church",
+    "n03394916": "French horn",
+    "n03417042": "garbage truck",
+    "n03425413": "gas pump",
+    "n03445777": "golf ball",
+    "n03888257": "parachute",
+}
+
+# The fast.ai archives; md5 sums as torchvision.datasets.Imagenette checks them.
+IMAGENETTE_ARCHIVES = {
+    "imagenette": ("https://s3.amazonaws.com/fast-ai-imageclas/imagenette2.tgz", "fe2fc210e6bb7c5664d602c3cd71e612"),
+    "imagenette-320": (
+        "https://s3.amazonaws.com/fast-ai-imageclas/imagenette2-320.tgz",
+        "3df6f0d01a2c9592104656642f5e78a3",
+    ),
+    "imagenette-160": (
+        "https://s3.amazonaws.com/fast-ai-imageclas/imagenette2-160.tgz",
+        "e793b78cc4c9e9a4ccc0c1155377a412",
+    ),
+}
+
+DATASETS = (*IMAGENETTE_ARCHIVES, "imagenet", "folder", "sample")
+
+# The committed sample travels beside this module (in Bazel's runfiles tree too).
+SAMPLE_DIR = Path(__file__).parent / "sample"
+
+DEFAULT_DATA_DIR = Path(os.environ.get("ALEXNET_DATA", Path.home() / ".cache" / "alexnet" / "data"))
+
+
+class DataError(Exception):
+    """Bad or missing data; the message says what is wrong and what to do."""
+
+
+@dataclass(frozen=True)
+class Split:
+    paths: list[Path]
+    labels: list[int]
+    classes: list[str]  # folder names (WordNet ids), sorted: index i is label i
+    names: list[str]  # human-readable name of each class
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+
+def dataset_root(dataset: str, data_dir: str | Path | None = None, download: bool = True) -> Path:
+    """The folder holding train/ and val/ for a dataset, downloading Imagenette if needed."""
+    if dataset not in DATASETS:
+        raise DataError(f"unknown dataset {dataset!r}; choose one of: {', '.join(DATASETS)}")
+    if dataset == "sample":
+        return Path(data_dir) if data_dir else SAMPLE_DIR
+    if dataset in ("folder", "imagenet"):
+        if not data_dir:
+            layout = "train/<wnid>/*.JPEG and val/<wnid>/*.JPEG (ILSVRC-2012 val sorted into class folders)"
+            raise DataError(f"--dataset={dataset} needs --data-dir, a folder with {layout}")
+        return Path(data_dir)
+    return _imagenette_root(dataset, Path(data_dir) if data_dir else DEFAULT_DATA_DIR, download)
+
+
+def _imagenette_root(dataset: str, data_dir: Path, download: bool) -> Path:
+    url, md5 = IMAGENETTE_ARCHIVES[dataset]
+    if (data_dir / "train").is_dir() and (data_dir / "val").is_dir():
+        return data_dir  # --data-dir points straight at an extracted copy
+    extracted = data_dir / Path(url).name.removesuffix(".tgz")
+    if extracted.is_dir():
+        return extracted
+    if not download:
+        raise DataError(f"{dataset} is not in {data_dir}; download {url} or point --data-dir at a copy")
+    return _download_and_extract(url, md5, data_dir, extracted)
+
+
+def _download_and_extract(url: str, md5: str, data_dir: Path, extracted: Path) -> Path:
+    from torchvision.datasets.utils import check_integrity, download_url
+
+    archive = data_dir / Path(url).name
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if not check_integrity(str(archive), md5):
+        try:
+            download_url(url, str(data_dir), md5=md5)  # progress bar, retries, md5 check
+        except (urllib.error.URLError, OSError) as error:
+            raise DataError(
+                f"could not download {url} ({error}). Without network, copy the extracted archive "
+                f"somewhere and pass --data-dir pointing at the folder that holds train/ and val/"
+            ) from None
+        if not check_integrity(str(archive), md5):
+            raise DataError(f"{archive} does not match its md5 {md5}; delete it and run again")
+    safe_extract(archive, extracted)
+    return extracted
+
+
+def safe_extract(archive: Path, target: Path) -> None:
+    """Extracts a tar archive's single top folder to target, refusing members that escape it."""
+    partial = target.with_name(target.name + ".partial")
+    with tarfile.open(archive) as tar:
+        for member in tar.getmembers():
+            parts = Path(member.name).parts
+            if member.name.startswith("/") or ".." in parts or member.issym() or member.islnk():
+                raise DataError(f"{archive} holds an unsafe member {member.name!r}; refusing to extract it")
+        tar.extractall(partial, filter="data")
+    tops = list(partial.iterdir())
+    if len(tops) != 1 or not tops[0].is_dir():
+        raise DataError(f"{archive} should hold one top folder, found {[p.name for p in tops]}")
+    tops[0].rename(target)
+    partial.rmdir()
+
+
+def class_names(classes: list[str], root: Path) -> list[str]:
+    """Readable names: Imagenette's, ImageNet's from a devkit LOC_synset_mapping.txt, else the folder name."""
+    names = dict(IMAGENETTE_NAMES)
+    for mapping in (root / "LOC_synset_mapping.txt", root.parent / "LOC_synset_mapping.txt"):
+        if mapping.is_file():
+            for line in mapping.read_text().splitlines():
+                wnid, _, label = line.partition(" ")
+                names[wnid] = label.split(",")[0].strip()
+    return [names.get(c, c) for c in classes]
+
+
+def list_split(root: Path, split: str) -> Split:
+    """Lists root/split/<class>/<image> with sorted classes; errors name what is missing."""
+    folder = root / split
+    if not folder.is_dir():
+        raise DataError(f"{folder} does not exist; expected {root}/{split}/<class>/<image> folders")
+    classes = sorted(entry.name for entry in folder.iterdir() if entry.is_dir())
+    if len(classes) < 2:
+        raise DataError(f"{folder} holds {len(classes)} class folder(s); a classifier needs at least 2")
+    paths, labels = [], []
+    for label, name in enumerate(classes):
+        images = sorted(
+            p for p in (folder / name).iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS
+        )
+        if not images:
+            raise DataError(f"class folder {folder / name} has no images ({', '.join(IMAGE_EXTENSIONS)})")
+        paths += images
+        labels += [label] * len(images)
+    return Split(paths, labels, classes, class_names(classes, root))
+
+
+def load_split(dataset: str, split: str, data_dir: str | Path | None = None, download: bool = True) -> Split:
+    if split not in ("train", "val"):
+        raise DataError(f"split must be 'train' or 'val', got {split!r}")
+    return list_split(dataset_root(dataset, data_dir, download), split)

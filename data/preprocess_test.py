@@ -1,0 +1,94 @@
+"""//data:preprocess builds complete caches with their statistics, and never a half one."""
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from data import preprocess
+from data.cache import CacheError, open_split, read_stats
+from data.datasets import load_split
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("cache")
+    assert preprocess.main(["--dataset=sample", f"--out={out}", "--workers=2"]) == 0
+    return out
+
+
+def test_cache_holds_every_sample_image_with_its_label(cache):
+    train, source = open_split(cache / "train", dataset="sample"), load_split("sample", "train")
+    assert train.images.shape == (120, 256, 256, 3) and train.images.dtype == np.uint8
+    assert train.labels.tolist() == source.labels
+    assert train.classes == source.classes and train.names[0] == "tench"
+    assert len(open_split(cache / "val")) == 80
+
+
+def test_sources_list_a_sha256_per_image(cache):
+    rows = (cache / "train" / "sources.tsv").read_text().splitlines()
+    assert len(rows) == 120 and all(len(row.split("\t")[1]) == 64 for row in rows)
+
+
+def test_stats_describe_the_train_pixels(cache):
+    stats = read_stats(cache)
+    images = open_split(cache / "train").images
+    np.testing.assert_allclose(stats["mean"], images.reshape(-1, 3).mean(0), rtol=1e-6)
+    vectors = np.array(stats["eigenvectors"])
+    np.testing.assert_allclose(vectors.T @ vectors, np.eye(3), atol=1e-9)
+    assert stats["eigenvalues"] == sorted(stats["eigenvalues"], reverse=True)
+    assert np.load(cache / "mean_image.npy").shape == (256, 256, 3)
+
+
+def test_rerun_keeps_a_finished_cache(cache, capsys):
+    assert preprocess.main(["--dataset=sample", f"--out={cache}"]) == 0
+    assert "up to date" in capsys.readouterr().out
+
+
+def test_cache_of_another_source_is_not_overwritten(cache, tmp_path, capsys):
+    other = tmp_path / "other"
+    shutil.copytree(Path(load_split("sample", "train").paths[0]).parents[2], other)
+    assert preprocess.main(["--dataset=folder", f"--data-dir={other}", f"--out={cache}"]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+
+
+def test_unfinished_split_is_not_taken_for_a_cache(tmp_path):
+    (tmp_path / "train.partial").mkdir()
+    with pytest.raises(CacheError, match="interrupted run"):
+        open_split(tmp_path / "train")
+
+
+def test_cache_from_another_dataset_is_refused(cache):
+    with pytest.raises(CacheError, match="holds dataset 'sample', not 'imagenet'"):
+        open_split(cache / "train", dataset="imagenet")
+
+
+@pytest.fixture
+def tree_with_bad_file(tmp_path) -> Path:
+    tree = tmp_path / "tree"
+    shutil.copytree(Path(load_split("sample", "train").paths[0]).parents[2], tree)
+    (tree / "train" / "n01440764" / "broken.JPEG").write_bytes(b"\xff\xd8\xff\xe0garbage")
+    return tree
+
+
+def test_bad_file_is_skipped_and_counted(tree_with_bad_file, tmp_path):
+    out = tmp_path / "out"
+    assert preprocess.main(["--dataset=folder", f"--data-dir={tree_with_bad_file}", f"--out={out}",
+                            "--splits=train", "--workers=1"]) == 0
+    train = open_split(out / "train")
+    assert len(train) == 120 and len(train.manifest["skipped"]) == 1
+    assert train.manifest["skipped"][0]["path"].endswith("broken.JPEG")
+    assert train.labels.tolist() == load_split("sample", "train").labels
+
+
+def test_bad_file_fails_the_run_when_asked(tree_with_bad_file, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert preprocess.main(["--dataset=folder", f"--data-dir={tree_with_bad_file}", f"--out={out}",
+                            "--splits=train", "--on-bad-image=fail"]) == 2
+    assert "broken.JPEG" in capsys.readouterr().err
+    assert not (out / "train").exists()
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__, "-q"]))
