@@ -16,10 +16,11 @@ tensor operations, on the CPU or the GPU.
 - Optional brightness jitter and scale-and-crop, which the blog tried.
 - Ten-patch extraction (four corners, centre, and their mirrors) for evaluation.
 """
+import math
 from dataclasses import dataclass
 
 import torch
-from torchvision.ops import roi_align
+from torch.nn import functional as F
 
 CROP = 224
 
@@ -32,19 +33,26 @@ class AugmentConfig:
     scale_crop: float = 1.0  # smallest crop area as a fraction of the image; 1 keeps plain 224 crops
 
 
+def _uniform(n: int, low: float, high: float, generator: torch.Generator) -> torch.Tensor:
+    return torch.empty(n).uniform_(low, high, generator=generator)
+
+
+def _coin(n: int, generator: torch.Generator) -> torch.Tensor:
+    return torch.rand(n, generator=generator) < 0.5
+
+
+# Random draws come from a CPU generator whatever the device, so a run draws the same
+# crops, flips and lighting on the CPU and the GPU, and a resumed run can restore them.
+
 def random_crop_flip(images: torch.Tensor, generator: torch.Generator, flip: bool = True, crop: int = CROP) -> torch.Tensor:
     """(N, H, W, C) -> (N, crop, crop, C): a random window per image, mirrored with probability 1/2."""
     n, height, width, _ = images.shape
-    device = images.device
-    top = torch.randint(0, height - crop + 1, (n, 1), generator=generator, device=device)
-    left = torch.randint(0, width - crop + 1, (n, 1), generator=generator, device=device)
-    offsets = torch.arange(crop, device=device)
-    rows, cols = top + offsets, left + offsets
-    if flip:
-        mirrored = torch.rand(n, 1, generator=generator, device=device) < 0.5
-        cols = torch.where(mirrored, cols.flip(1), cols)
-    batch = torch.arange(n, device=device)[:, None, None]
-    return images[batch, rows[:, :, None], cols[:, None, :]]
+    top = torch.randint(0, height - crop + 1, (n,), generator=generator).tolist()
+    left = torch.randint(0, width - crop + 1, (n,), generator=generator).tolist()
+    mirrored = (_coin(n, generator) & flip).tolist()
+    # Slicing copies whole rows of each window: far faster than a per-pixel gather.
+    windows = [image[t : t + crop, l : l + crop] for image, t, l in zip(images, top, left)]
+    return torch.stack([window.flip(1) if m else window for window, m in zip(windows, mirrored)])
 
 
 def to_float_nchw(images: torch.Tensor) -> torch.Tensor:
@@ -52,32 +60,38 @@ def to_float_nchw(images: torch.Tensor) -> torch.Tensor:
     return images.permute(0, 3, 1, 2).float()
 
 
-def random_scale_crop(images: torch.Tensor, generator: torch.Generator, min_area: float, crop: int = CROP) -> torch.Tensor:
-    """(N, C, H, W) float -> (N, C, crop, crop): a random box of min_area..1 of the image and
-    aspect ratio 3/4..4/3 per image, resized to crop (RandomResizedCrop, batched)."""
-    n, _, height, width = images.shape
-    device = images.device
-    area = torch.empty(n, device=device).uniform_(min_area, 1.0, generator=generator) * height * width
-    log_ratio = torch.empty(n, device=device).uniform_(-0.2877, 0.2877, generator=generator)  # ln(3/4), ln(4/3)
-    box_w = (area * log_ratio.exp()).sqrt().clamp(max=width)
-    box_h = (area / log_ratio.exp()).sqrt().clamp(max=height)
-    x0 = torch.rand(n, generator=generator, device=device) * (width - box_w)
-    y0 = torch.rand(n, generator=generator, device=device) * (height - box_h)
-    boxes = torch.stack([torch.arange(n, device=device, dtype=images.dtype), x0, y0, x0 + box_w, y0 + box_h], 1)
-    return roi_align(images, boxes.to(images.dtype), (crop, crop), aligned=True, sampling_ratio=2)
+def random_scale_crop(images: torch.Tensor, generator: torch.Generator, min_area: float, flip: bool = True,
+                      crop: int = CROP) -> torch.Tensor:
+    """(N, H, W, C) uint8 -> (N, crop, crop, C): a random box of min_area..1 of the image and
+    aspect ratio 3/4..4/3 per image, resized to crop with antialiasing and mirrored with
+    probability 1/2 (torchvision's RandomResizedCrop + RandomHorizontalFlip, on a batch)."""
+    n, height, width, _ = images.shape
+    area = _uniform(n, min_area, 1.0, generator) * height * width
+    ratio = _uniform(n, math.log(3 / 4), math.log(4 / 3), generator).exp()
+    box_w = (area * ratio).sqrt().round().clamp(1, width).int()
+    box_h = (area / ratio).sqrt().round().clamp(1, height).int()
+    left = (_uniform(n, 0, 1, generator) * (width - box_w + 1)).int().tolist()
+    top = (_uniform(n, 0, 1, generator) * (height - box_h + 1)).int().tolist()
+    mirrored = (_coin(n, generator) & flip).tolist()
+    crops = []
+    for image, t, l, h, w, m in zip(images, top, left, box_h.tolist(), box_w.tolist(), mirrored):
+        box = image[t : t + h, l : l + w].permute(2, 0, 1)[None]
+        resized = F.interpolate(box, size=(crop, crop), mode="bilinear", antialias=True, align_corners=False)
+        crops.append(resized[0].permute(1, 2, 0).flip(1) if m else resized[0].permute(1, 2, 0))
+    return torch.stack(crops)
 
 
 def pca_lighting(images: torch.Tensor, eigenvalues: torch.Tensor, eigenvectors: torch.Tensor, std: float,
                  generator: torch.Generator) -> torch.Tensor:
     """Adds P [a_i sqrt(lambda_i)] to every pixel of each (N, 3, H, W) image, a_i ~ N(0, std)."""
-    alphas = torch.randn(len(images), 3, generator=generator, device=images.device) * std
-    shift = (alphas * eigenvalues.sqrt()) @ eigenvectors.T  # (N, 3): one RGB shift per image
-    return images + shift[:, :, None, None]
+    return images + lighting_shift(len(images), eigenvalues, eigenvectors, std, generator)[:, :, None, None]
 
 
-def brightness(images: torch.Tensor, amount: float, generator: torch.Generator) -> torch.Tensor:
-    factor = 1 + torch.empty(len(images), device=images.device).uniform_(-amount, amount, generator=generator)
-    return images * factor[:, None, None, None]
+def lighting_shift(n: int, eigenvalues: torch.Tensor, eigenvectors: torch.Tensor, std: float,
+                   generator: torch.Generator) -> torch.Tensor:
+    """(n, 3): one RGB shift per image, P [a_i sqrt(lambda_i)], a_i ~ N(0, std)."""
+    alphas = (torch.randn(n, 3, generator=generator) * std).to(eigenvalues.device)
+    return (alphas * eigenvalues.sqrt()) @ eigenvectors.T
 
 
 class Augmenter:
@@ -99,17 +113,21 @@ class Augmenter:
     def train(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         config = self.config
         if config.scale_crop < 1.0:
-            x = random_scale_crop(to_float_nchw(images), generator, config.scale_crop)
-            if config.flip:
-                mirrored = torch.rand(len(x), generator=generator, device=x.device) < 0.5
-                x = torch.where(mirrored[:, None, None, None], x.flip(3), x)
+            crops = random_scale_crop(images, generator, config.scale_crop, config.flip)
         else:
-            x = to_float_nchw(random_crop_flip(images, generator, config.flip))
+            crops = random_crop_flip(images, generator, config.flip)
+        x = crops.permute(0, 3, 1, 2)  # (N, 3, 224, 224) uint8 in channels_last order
+        # Lighting and normalisation folded into one per-image, per-channel affine map:
+        # (x * factor + shift - mean) / std, a single pass over the pixels.
+        shift = torch.zeros(len(images), 3, device=self.mean.device)
         if config.pca_lighting > 0:
-            x = pca_lighting(x, self.eigenvalues, self.eigenvectors, config.pca_lighting, generator)
+            shift = lighting_shift(len(images), self.eigenvalues, self.eigenvectors, config.pca_lighting, generator)
+        scale = (1 / self.std).expand(len(images), 3, 1, 1)
         if config.brightness > 0:
-            x = brightness(x, config.brightness, generator)
-        return self.normalise(x).contiguous(memory_format=torch.channels_last)
+            scale = scale * (1 + _uniform(len(images), -config.brightness, config.brightness, generator)
+                             .to(scale.device))[:, None, None, None]
+        offset = (shift[:, :, None, None] - self.mean) / self.std
+        return torch.addcmul(offset, x.float(), scale).contiguous(memory_format=torch.channels_last)
 
     def center(self, images: torch.Tensor) -> torch.Tensor:
         """The central 224x224 crop, normalised: single-crop evaluation."""

@@ -124,41 +124,54 @@ extern "C" int jpeg_crop(const unsigned char* jpeg, size_t jpeg_len, int size, u
     return JPEG_CROP_UNSUPPORTED;
   }
   const int width = static_cast<int>(cinfo.image_width), height = static_cast<int>(cinfo.image_height);
-  // The smallest n/8 whose decoded shorter side still covers `size`.
+  // The smallest of 1/8, 2/8, 4/8 and 8/8 whose decoded shorter side still covers `size`.
+  // Only these scalings have SIMD inverse DCTs in libjpeg-turbo; the others (7/8, 5/8, ...)
+  // measured both slower than a full decode and further from PIL's pixels (docs/BENCHMARKS.md).
   int n = 1;
-  while (n < 8 && (std::min(width, height) * n + 7) / 8 < size) ++n;
+  while (n < 8 && (std::min(width, height) * n + 7) / 8 < size) n *= 2;
   cinfo.scale_num = n;
   cinfo.scale_denom = 8;
   cinfo.out_color_space = JCS_RGB;
-  jpeg_start_decompress(&cinfo);
+  jpeg_calc_output_dimensions(&cinfo);
   const int in_w = static_cast<int>(cinfo.output_width), in_h = static_cast<int>(cinfo.output_height);
-  decoded.resize(static_cast<size_t>(in_w) * in_h * 3);
-  while (cinfo.output_scanline < cinfo.output_height) {
-    JSAMPROW row = decoded.data() + static_cast<size_t>(cinfo.output_scanline) * in_w * 3;
-    jpeg_read_scanlines(&cinfo, &row, 1);
-  }
-  jpeg_finish_decompress(&cinfo);
-  jpeg_destroy_decompress(&cinfo);
 
   // The geometry PIL's path uses, from the original size; then only the central crop.
   const double scale = static_cast<double>(size) / std::min(width, height);
   const int out_w = std::max(size, static_cast<int>(std::lround(width * scale)));
   const int out_h = std::max(size, static_cast<int>(std::lround(height * scale)));
-  const Taps cols = ResampleTaps(in_w, out_w, (out_w - size) / 2, size);
-  const Taps rows = ResampleTaps(in_h, out_h, (out_h - size) / 2, size);
+  Taps cols = ResampleTaps(in_w, out_w, (out_w - size) / 2, size);
+  Taps rows = ResampleTaps(in_h, out_h, (out_h - size) / 2, size);
+
+  // Decode only the columns and rows those taps read: libjpeg-turbo skips the rest
+  // (columns to the nearest iMCU boundary).
+  jpeg_start_decompress(&cinfo);
+  JDIMENSION x0 = cols.start.front(), crop_w = cols.start.back() + cols.length.back() - x0;
+  jpeg_crop_scanline(&cinfo, &x0, &crop_w);
+  const int first_row = rows.start.front(), end_row = rows.start.back() + rows.length.back();
+  if (first_row > 0) jpeg_skip_scanlines(&cinfo, first_row);
+  for (int& start : cols.start) start -= static_cast<int>(x0);
+  for (int& start : rows.start) start -= first_row;
+  const int dec_w = static_cast<int>(cinfo.output_width);
+  decoded.resize(static_cast<size_t>(dec_w) * (end_row - first_row) * 3);
+  while (static_cast<int>(cinfo.output_scanline) < end_row) {
+    JSAMPROW row = decoded.data() + static_cast<size_t>(cinfo.output_scanline - first_row) * dec_w * 3;
+    jpeg_read_scanlines(&cinfo, &row, 1);
+  }
+  jpeg_abort_decompress(&cinfo);  // the rows below the crop are never decoded
+  jpeg_destroy_decompress(&cinfo);
 
   // Vertical pass over the source rows the crop needs, then the horizontal pass.
-  std::vector<float> column_pass(static_cast<size_t>(size) * in_w * 3);
+  std::vector<float> column_pass(static_cast<size_t>(size) * dec_w * 3);
   for (int y = 0; y < size; ++y) {
-    float* dst = column_pass.data() + static_cast<size_t>(y) * in_w * 3;
+    float* dst = column_pass.data() + static_cast<size_t>(y) * dec_w * 3;
     const float* w = rows.weights.data() + static_cast<size_t>(y) * rows.max_taps;
     for (int k = 0; k < rows.length[y]; ++k) {
-      const unsigned char* src = decoded.data() + static_cast<size_t>(rows.start[y] + k) * in_w * 3;
-      for (int x = 0; x < in_w * 3; ++x) dst[x] += w[k] * src[x];
+      const unsigned char* src = decoded.data() + static_cast<size_t>(rows.start[y] + k) * dec_w * 3;
+      for (int x = 0; x < dec_w * 3; ++x) dst[x] += w[k] * src[x];
     }
   }
   for (int y = 0; y < size; ++y) {
-    const float* src = column_pass.data() + static_cast<size_t>(y) * in_w * 3;
+    const float* src = column_pass.data() + static_cast<size_t>(y) * dec_w * 3;
     unsigned char* dst = out + static_cast<size_t>(y) * size * 3;
     for (int x = 0; x < size; ++x) {
       const float* w = cols.weights.data() + static_cast<size_t>(x) * cols.max_taps;
