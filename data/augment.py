@@ -31,6 +31,7 @@ class AugmentConfig:
     pca_lighting: float = 0.1  # std of the a_i; 0 turns it off
     brightness: float = 0.0  # scale each image by 1 + U(-b, b); 0 turns it off
     scale_crop: float = 1.0  # smallest crop area as a fraction of the image; 1 keeps plain 224 crops
+    random_crop: bool = True  # False: centre crops (deterministic training, for tests and ablations)
 
 
 def _uniform(n: int, low: float, high: float, generator: torch.Generator) -> torch.Tensor:
@@ -114,8 +115,10 @@ class Augmenter:
         config = self.config
         if config.scale_crop < 1.0:
             crops = random_scale_crop(images, generator, config.scale_crop, config.flip)
-        else:
+        elif config.random_crop:
             crops = random_crop_flip(images, generator, config.flip)
+        else:
+            crops = center_crop(images)
         x = crops.permute(0, 3, 1, 2)  # (N, 3, 224, 224) uint8 in channels_last order
         # Lighting and normalisation folded into one per-image, per-channel affine map:
         # (x * factor + shift - mean) / std, a single pass over the pixels.

@@ -29,7 +29,9 @@ class AlexNetConfig:
     norm: str = "lrn"  # "lrn" (paper), "rmsnorm" (the blog's variant), or "none"
     downsample: str = "maxpool"  # "maxpool" (paper) or "conv": a learned 3x3 stride-2 convolution
     dropout: float = 0.5
-    init: str = "paper"  # "paper": N(0, 0.01) weights, some biases 1; "kaiming": He init, zero biases
+    # "paper": N(0, 0.01) weights, biases 1 in conv2, conv4, conv5, fc6, fc7;
+    # "kaiming": He-normal weights, zero biases; "torch": PyTorch's default layer init (torchvision's AlexNet)
+    init: str = "paper"
 
 
 def _check(config: AlexNetConfig) -> None:
@@ -43,8 +45,8 @@ def _check(config: AlexNetConfig) -> None:
         raise ValueError(f"downsample must be 'maxpool' or 'conv', got {config.downsample!r}")
     if not 0.0 <= config.dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {config.dropout}")
-    if config.init not in ("paper", "kaiming"):
-        raise ValueError(f"init must be 'paper' or 'kaiming', got {config.init!r}")
+    if config.init not in ("paper", "kaiming", "torch"):
+        raise ValueError(f"init must be 'paper', 'kaiming' or 'torch', got {config.init!r}")
 
 
 def check_image_batch(x: torch.Tensor, min_size: int) -> None:
@@ -112,6 +114,8 @@ class AlexNet(nn.Module):
         return [m for m in self.classifier if isinstance(m, nn.Linear)]
 
     def _init_weights(self) -> None:
+        if self.config.init == "torch":
+            return  # nn.Conv2d and nn.Linear initialise themselves
         layers = self.convs() + self.linears()
         # The paper: "initialized the neuron biases in the second, fourth, and fifth
         # convolutional layers, as well as in the fully-connected hidden layers, with

@@ -1,0 +1,114 @@
+"""Training-speed benchmark: torchvision's reference recipe against this trainer, same run.
+
+    tools/bazel run //tools/bench:train -- --data-dir ../shared/data
+    tools/bazel run //tools/bench:train -- --data-dir ../shared/data --epochs 1   # + accuracy after 1 epoch
+
+(a) the peer: torchvision.models.alexnet in fp32 and NCHW, fed by ImageFolder + PIL
+    transforms in a DataLoader (2 workers), SGD as in references/classification/train.py;
+(b) this trainer at its defaults: the uint8 cache, augmentation on the device, the
+    paper's AlexNet in channels_last with bf16 autocast where the CPU supports it.
+Both at batch 128 on DIR/imagenette2-224sq; prints images/s and the ratio b/a. With
+--epochs N, both also train N full epochs and report validation top-1 (centre crop).
+"""
+import argparse
+import itertools
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch.nn import functional as F
+from torchvision import datasets, models, transforms
+
+from train.alexnet import Trainer
+from train.config import parse_config
+from train.evaluate import evaluate_center
+
+BATCH = 128
+
+
+def peer(root: Path, steps: int, epochs: int) -> tuple[float, float | None]:
+    normalize = transforms.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
+    train_set = datasets.ImageFolder(str(root / "train"), transforms.Compose([
+        transforms.RandomResizedCrop(224), transforms.RandomHorizontalFlip(), transforms.ToTensor(), normalize]))
+    loader = torch.utils.data.DataLoader(train_set, BATCH, shuffle=True, num_workers=2, drop_last=True,
+                                         persistent_workers=True)
+    torch.manual_seed(0)
+    model = models.alexnet(num_classes=len(train_set.classes))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+
+    def step(images: torch.Tensor, labels: torch.Tensor) -> None:
+        loss = F.cross_entropy(model(images), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    rate = timed(itertools.chain.from_iterable(itertools.repeat(loader)), step, steps)
+    if not epochs:
+        return rate, None
+    for _ in range(epochs):
+        for images, labels in loader:
+            step(images, labels)
+    val_set = datasets.ImageFolder(str(root / "val"), transforms.Compose([
+        transforms.Resize(256), transforms.CenterCrop(224), transforms.ToTensor(), normalize]))
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for images, labels in torch.utils.data.DataLoader(val_set, BATCH, num_workers=2):
+            correct += int((model(images).argmax(1) == labels).sum())
+    return rate, correct / len(val_set)
+
+
+def ours(root: Path, steps: int, epochs: int) -> tuple[float, float | None, str]:
+    config = parse_config(["--dataset=folder", f"--data-dir={root}", "--quiet", f"--epochs={max(epochs, 1)}"], "")
+    trainer = Trainer(config, None, rank=0, world=1, local_rank=0)
+
+    def step(images: torch.Tensor, labels: torch.Tensor) -> None:
+        with trainer.autocast:
+            loss = F.cross_entropy(trainer.network(trainer.augmenter.train(images, trainer.generator)).float(), labels)
+        trainer.optimizer.zero_grad()
+        loss.backward()
+        trainer.optimizer.step()
+
+    stream = itertools.chain.from_iterable(trainer.train_loader.epoch(e) for e in itertools.count())
+    rate = timed(stream, step, steps)
+    if not epochs:
+        return rate, None, trainer.precision
+    for epoch in range(epochs):
+        trainer.train_one_epoch(epoch)
+    val = evaluate_center(trainer.network, trainer.val_loader, trainer.augmenter, trainer.device, trainer.autocast,
+                          len(trainer.classes))
+    return rate, val["top1"], trainer.precision
+
+
+def timed(stream, step, steps: int) -> float:
+    step(*next(stream))  # warm-up: workers started, kernels chosen
+    started = time.perf_counter()
+    for images, labels in itertools.islice(stream, steps):
+        step(images, labels)
+    return steps * BATCH / (time.perf_counter() - started)
+
+
+def main() -> int:
+    os.chdir(os.environ.get("BUILD_WORKING_DIRECTORY", "."))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", required=True, help="folder holding imagenette2-224sq")
+    parser.add_argument("--steps", type=int, default=8, help="timed steps of batch 128 each")
+    parser.add_argument("--epochs", type=int, default=0, help="also train this many epochs and compare accuracy")
+    args = parser.parse_args()
+    root = Path(args.data_dir) / "imagenette2-224sq"
+    if not (root / "train").is_dir():
+        parser.error(f"{root}/train does not exist")
+    a, a_top1 = peer(root, args.steps, args.epochs)
+    b, b_top1, precision = ours(root, args.steps, args.epochs)
+    print(f"\nmachine: {os.cpu_count()} CPU cores, torch {torch.__version__}, batch {BATCH}, {args.steps} timed steps")
+    print(f"(a) torchvision reference: alexnet, fp32, NCHW, ImageFolder+PIL : {a:7.1f} img/s")
+    print(f"(b) this trainer: cache, device augmentation, {precision}, channels_last : {b:7.1f} img/s   b/a = {b / a:.2f}")
+    if args.epochs:
+        print(f"after {args.epochs} epoch(s), validation top-1 (centre crop): (a) {100 * a_top1:.1f}%  (b) {100 * b_top1:.1f}%")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,329 @@
+"""Trains AlexNet (or a variant, or a baseline) with the paper's recipe.
+
+    tools/bazel run //train:alexnet -- --dataset=imagenette
+    tools/bazel run //train:alexnet -- --dataset=sample --epochs=3          # offline demo
+    tools/bazel run //train:alexnet -- --dataset=folder --data-dir DIR      # any train/ val/ tree
+    tools/bazel run //train:alexnet -- --resume runs/alexnet-sample-20261126-093000
+    python -m train.alexnet --dataset=sample                              # without Bazel
+    torchrun --nproc_per_node=8 -m train.alexnet --dataset=imagenet --data-dir DIR
+
+SGD with momentum 0.9 and weight decay 5e-4, batch 128, learning rate 0.01 divided
+by 10 when the validation error stops improving; random 224 crops of the 256 images,
+random mirrors and PCA lighting (data/augment.py). Each run writes a folder under
+--out: config.json, metrics.jsonl, curves.png, last.pt and best.pt.
+"""
+import hashlib
+import math
+import os
+import sys
+import time
+from contextlib import nullcontext
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from torch.nn import functional as F
+from torch.nn.parallel import DistributedDataParallel
+from tqdm import tqdm
+
+from data import preprocess
+from data.augment import AugmentConfig, Augmenter
+from data.batches import BatchLoader
+from data.cache import CacheError, open_split, read_manifest, read_stats
+from data.datasets import DataError, dataset_root
+from model.registry import create_model
+from train import checkpoint
+from train.checkpoint import CheckpointError
+from train.config import TrainConfig, parse_config
+from train.evaluate import evaluate_center, topk_correct
+from train.monitor import MetricsLog, collapse_warnings
+
+
+class TrainingStopped(Exception):
+    pass
+
+
+def pick_device(name: str, local_rank: int = 0) -> torch.device:
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda", local_rank)
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise DataError("--device cuda asked for, but torch sees no CUDA device")
+    return device
+
+
+def autocast_for(precision: str, device: torch.device) -> tuple[torch.dtype | None, bool]:
+    """(autocast dtype or None, whether a GradScaler is needed)."""
+    if precision == "auto":
+        if device.type == "cuda":
+            precision = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+        elif device.type == "cpu" and torch.ops.mkldnn._is_mkldnn_bf16_supported():
+            precision = "bf16"
+        else:
+            precision = "fp32"
+    return {"fp32": (None, False), "bf16": (torch.bfloat16, False), "fp16": (torch.float16, True)}[precision]
+
+
+def prepare_cache(config: TrainConfig, rank: int) -> Path:
+    """The uint8 cache of the dataset, built on first use (by rank 0 while the others wait)."""
+    root = dataset_root(config.dataset, config.data_dir)
+    digest = hashlib.sha1(str(root.absolute()).encode()).hexdigest()[:10]
+    cache = Path(config.cache_dir or Path.home() / ".cache" / "alexnet" / "cache" / f"{config.dataset}-{digest}")
+    complete = all(read_manifest(cache / split) for split in ("train", "val"))
+    if rank == 0 and not complete:
+        args = [f"--dataset={config.dataset}", f"--out={cache}", f"--data-dir={root}"]
+        if preprocess.main(args) != 0:
+            raise CacheError(f"could not build the cache in {cache} (see the message above)")
+    if dist.is_initialized():
+        dist.barrier()
+    return cache
+
+
+def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
+def build_scheduler(config: TrainConfig, optimizer: torch.optim.Optimizer):
+    if config.schedule == "plateau":
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, "min", factor=0.1, patience=config.patience)
+    if config.schedule == "step":
+        return torch.optim.lr_scheduler.StepLR(optimizer, step_size=30, gamma=0.1)
+    return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
+
+
+class Trainer:
+    def __init__(self, config: TrainConfig, run_dir: Path | None, rank: int, world: int, local_rank: int):
+        self.config, self.run_dir, self.rank, self.world = config, run_dir, rank, world
+        self.device = pick_device(config.device, local_rank)
+        cache = prepare_cache(config, rank)
+        self.train_split, self.val_split = open_split(cache / "train"), open_split(cache / "val")
+        self.stats = read_stats(cache)
+        self.classes, self.names = self.train_split.classes, self.train_split.names
+        if self.val_split.classes != self.classes:
+            raise CacheError(f"{cache}: train and val have different classes")
+        if config.batch_size % world:
+            raise DataError(f"--batch-size {config.batch_size} does not split evenly over {world} processes")
+        pin = self.device.type == "cuda"
+        self.train_loader = BatchLoader(self.train_split, config.batch_size // world, config.seed, config.shuffle,
+                                        rank=rank, world=world, prefetch=config.workers, pin=pin)
+        self.val_loader = BatchLoader(self.val_split, config.batch_size // world, shuffle=False, drop_last=False,
+                                      rank=rank, world=world, prefetch=config.workers, pin=pin)
+        if len(self.train_loader) == 0:
+            raise DataError(f"{len(self.train_split)} training images make no batch of {config.batch_size}")
+        self.augmenter = Augmenter(self.stats, AugmentConfig(config.flip, config.pca_lighting, config.jitter,
+                                                             config.scale_crop, config.random_crop), self.device)
+        self.generator = torch.Generator().manual_seed(config.seed * 7919 + rank)
+        torch.manual_seed(config.seed)
+        self.model = create_model(config.model, len(self.classes), dropout=config.dropout, init=config.init)
+        self.model.to(self.device, memory_format=torch.channels_last)
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=config.lr, momentum=config.momentum,
+                                         weight_decay=config.weight_decay)
+        self.scheduler = build_scheduler(config, self.optimizer)
+        dtype, needs_scaler = autocast_for(config.precision, self.device)
+        self.autocast = torch.autocast(self.device.type, dtype=dtype) if dtype else nullcontext()
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=needs_scaler)
+        self.precision = str(dtype).removeprefix("torch.") if dtype else "fp32"
+        self.network = self.model
+        if world > 1:
+            self.network = DistributedDataParallel(self.model, device_ids=[local_rank] if pin else None)
+        if config.compile:
+            self.network = torch.compile(self.network)
+        self.start_epoch, self.best_error = 0, float("inf")
+
+    def state(self, epoch: int) -> dict:
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "epoch": epoch,
+            "best_error": self.best_error,
+            "rng": checkpoint.rng_states(self.generator),
+            "config": vars(self.config),
+            "classes": self.classes,
+            "names": self.names,
+            "stats": self.stats,
+        }
+
+    def restore(self, state: dict) -> None:
+        if state["classes"] != self.classes:
+            raise CheckpointError("the checkpoint's classes differ from this dataset's")
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.scaler.load_state_dict(state["scaler"])
+        checkpoint.restore_rng(state["rng"], self.generator)
+        self.start_epoch, self.best_error = state["epoch"] + 1, state["best_error"]
+
+    def train_one_epoch(self, epoch: int) -> dict:
+        config = self.config
+        self.network.train()
+        steps = min(len(self.train_loader), config.max_steps or len(self.train_loader))
+        warmup_steps = config.warmup_epochs * len(self.train_loader)
+        loss_sum = torch.zeros((), device=self.device, dtype=torch.float64)
+        correct = torch.zeros(2, device=self.device, dtype=torch.int64)
+        seen, started = 0, time.perf_counter()
+        bar = tqdm(total=steps, desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch",
+                   disable=config.quiet or self.rank != 0, leave=False)
+        for step, (images, labels) in enumerate(self.train_loader.epoch(epoch)):
+            if step == steps:
+                break
+            global_step = epoch * len(self.train_loader) + step
+            if global_step < warmup_steps:
+                set_lr(self.optimizer, config.lr * (global_step + 1) / warmup_steps)
+            images = images.to(self.device, non_blocking=True)
+            labels = labels.to(self.device, non_blocking=True)
+            with self.autocast:
+                logits = self.network(self.augmenter.train(images, self.generator))
+                loss = F.cross_entropy(logits.float(), labels)
+            self.optimizer.zero_grad(set_to_none=True)
+            self.scaler.scale(loss).backward()
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+            loss_sum += loss.detach() * len(labels)
+            correct += topk_correct(logits.detach(), labels)
+            seen += len(labels)
+            if step % 10 == 0 or step == steps - 1:
+                mean_loss = float(loss_sum) / seen
+                if not math.isfinite(mean_loss):
+                    raise TrainingStopped(
+                        f"the training loss became {mean_loss} at epoch {epoch + 1}, step {step + 1}. "
+                        "Lower --lr, try --init kaiming, or --precision fp32; the last good checkpoint is kept"
+                    )
+                bar.set_postfix(loss=f"{mean_loss:.3f}", acc=f"{int(correct[0]) / seen:.3f}",
+                                lr=f"{self.optimizer.param_groups[0]['lr']:.2g}",
+                                img_s=f"{seen * self.world / (time.perf_counter() - started):.0f}")
+            bar.update()
+        bar.close()
+        seconds = time.perf_counter() - started
+        totals = torch.cat([loss_sum.reshape(1), correct.double(), torch.tensor([seen], device=self.device).double()])
+        if dist.is_initialized():
+            dist.all_reduce(totals)
+        n = float(totals[3])
+        return {"train_loss": float(totals[0]) / n, "train_top1": float(totals[1]) / n,
+                "train_top5": float(totals[2]) / n, "images_per_s": n / seconds, "train_seconds": seconds}
+
+    def end_epoch(self, epoch: int, train: dict, val: dict, log: MetricsLog | None) -> None:
+        if not math.isfinite(val["loss"]):
+            raise TrainingStopped(f"the validation loss became {val['loss']} after epoch {epoch + 1}; lower --lr. "
+                                  "The last good checkpoint is kept")
+        error = 1 - val["top1"]
+        lr = self.optimizer.param_groups[0]["lr"]
+        if epoch + 1 >= self.config.warmup_epochs:
+            if self.config.schedule == "plateau":
+                self.scheduler.step(error)
+            else:
+                self.scheduler.step()
+        improved = error < self.best_error
+        self.best_error = min(self.best_error, error)
+        if self.rank != 0:
+            return
+        row = {"epoch": epoch, **train, "val_loss": val["loss"], "val_top1": val["top1"], "val_top5": val["top5"],
+               "lr": lr, "wall_time": time.time()}
+        log.append(row)
+        state = self.state(epoch)
+        checkpoint.save(state, self.run_dir / "last.pt")
+        if improved:
+            checkpoint.link(self.run_dir / "last.pt", self.run_dir / "best.pt")
+        print(f"epoch {epoch + 1:3d}/{self.config.epochs}  train loss {train['train_loss']:.3f} "
+              f"top-1 {100 * train['train_top1']:5.1f}%  |  val loss {val['loss']:.3f} top-1 "
+              f"{100 * val['top1']:5.1f}% top-5 {100 * val['top5']:5.1f}%  |  lr {lr:.2g}  "
+              f"{train['images_per_s']:.0f} img/s" + ("  *best" if improved else ""), flush=True)
+        for warning in collapse_warnings(val["predicted"], val["loss"], self.names):
+            print(f"WARNING: {warning}", file=sys.stderr, flush=True)
+
+    def fit(self) -> None:
+        log = MetricsLog(self.run_dir) if self.rank == 0 else None
+        if log is not None:
+            log.truncate(self.start_epoch)
+        for epoch in range(self.start_epoch, self.config.epochs):
+            train = self.train_one_epoch(epoch)
+            val = evaluate_center(self.network, self.val_loader, self.augmenter, self.device, self.autocast,
+                                  len(self.classes))
+            self.end_epoch(epoch, train, val, log)
+
+
+def new_run_dir(config: TrainConfig) -> Path:
+    run_dir = Path(config.out) / f"{config.model}-{config.dataset}-{time.strftime('%Y%m%d-%H%M%S')}"
+    suffix = 1
+    while run_dir.exists():
+        run_dir = run_dir.with_name(f"{run_dir.name.split('+')[0]}+{suffix}")
+        suffix += 1
+    run_dir.mkdir(parents=True)
+    return run_dir
+
+
+def resumed_config(config: TrainConfig, argv: list[str] | None) -> TrainConfig:
+    """The run's saved config; flags that change what is trained must agree with it."""
+    run_dir = Path(config.resume)
+    if not (run_dir / "config.json").is_file():
+        raise CheckpointError(f"{run_dir} is not a run folder (no config.json)")
+    saved = TrainConfig.load(run_dir / "config.json")
+    given, defaults = parse_config(argv or [], ""), parse_config([], "")
+    free = {"epochs", "quiet", "device", "resume", "max_steps", "workers", "out", "compile"}
+    for field in vars(saved):
+        if field in free or getattr(given, field) == getattr(defaults, field):
+            continue  # not given on this command line
+        if getattr(given, field) != getattr(saved, field):
+            raise CheckpointError(
+                f"{run_dir} was trained with {field}={getattr(saved, field)!r}; resuming cannot change it "
+                f"to {getattr(given, field)!r} (start a new run instead)"
+            )
+    for field in free:
+        if getattr(given, field) != getattr(defaults, field):
+            setattr(saved, field, getattr(given, field))
+    return saved
+
+
+def run(config: TrainConfig, argv: list[str] | None) -> Path | None:
+    world = int(os.environ.get("WORLD_SIZE", 1))
+    rank, local_rank = int(os.environ.get("RANK", 0)), int(os.environ.get("LOCAL_RANK", 0))
+    if world > 1:
+        backend = "nccl" if torch.cuda.is_available() and config.device in ("auto", "cuda") else "gloo"
+        dist.init_process_group(backend)
+        if backend == "nccl":
+            torch.cuda.set_device(local_rank)
+    try:
+        if config.resume:
+            config = resumed_config(config, argv)
+        run_dir = Path(config.resume) if config.resume else (new_run_dir(config) if rank == 0 else None)
+        trainer = Trainer(config, run_dir, rank, world, local_rank)
+        if config.resume:
+            trainer.restore(checkpoint.load(run_dir / "last.pt", trainer.device))
+        if rank == 0:
+            config.save(run_dir / "config.json")
+            print(f"run folder {run_dir}: {config.model} on {config.dataset} ({len(trainer.train_split)} train, "
+                  f"{len(trainer.val_split)} val images, {len(trainer.classes)} classes), {trainer.device}, "
+                  f"{trainer.precision}, {world} process(es), epochs {trainer.start_epoch + 1}..{config.epochs}")
+        trainer.fit()
+        return run_dir
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.chdir(os.environ.get("BUILD_WORKING_DIRECTORY", "."))  # `bazel run` starts in the runfiles tree
+    config = parse_config(argv, __doc__)
+    try:
+        run(config, argv if argv is not None else sys.argv[1:])
+    except (DataError, CacheError, CheckpointError, TrainingStopped) as error:
+        print(f"alexnet: error: {error}", file=sys.stderr)
+        return 2
+    except torch.OutOfMemoryError:
+        print(f"alexnet: error: out of memory at batch size {config.batch_size}; lower --batch-size "
+              "(the last checkpoint is kept)", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("alexnet: interrupted; resume with --resume RUN_FOLDER", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""Every setting of a training run, in one dataclass, from the command line; saved as config.json."""
+import argparse
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from data.datasets import DATASETS
+from model.registry import describe_models, model_names
+
+
+@dataclass
+class TrainConfig:
+    dataset: str = "imagenette"
+    data_dir: str | None = None
+    cache_dir: str | None = None  # default: ~/.cache/alexnet/cache/<dataset>-<source hash>
+    model: str = "alexnet"
+    init: str = "torch"  # the paper's N(0, 0.01) init diverged at lr 0.01 here; see README
+    dropout: float = 0.5
+    epochs: int | None = None  # default: 90 for ImageNet, 60 for Imagenette, 20 for the sample
+    batch_size: int | None = None  # default: 128 (the paper), 32 for the 120-image sample
+    lr: float = 0.01
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    schedule: str = "plateau"  # the paper: divide by 10 when validation error stops improving
+    patience: int = 4
+    warmup_epochs: int = 0
+    shuffle: bool = True
+    flip: bool = True
+    random_crop: bool = True
+    pca_lighting: float = 0.1
+    jitter: float = 0.0
+    scale_crop: float = 1.0
+    seed: int = 0
+    device: str = "auto"
+    precision: str = "auto"
+    compile: bool = False
+    workers: int = 3  # batches read ahead by the loader thread
+    out: str = "runs"
+    resume: str | None = None
+    quiet: bool = False
+    max_steps: int | None = None  # stop each epoch after this many steps (smoke tests)
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(dataclasses.asdict(self), indent=1))
+
+    @classmethod
+    def load(cls, path: Path) -> "TrainConfig":
+        fields = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in json.loads(path.read_text()).items() if k in fields})
+
+
+def default_epochs(dataset: str) -> int:
+    return {"imagenet": 90, "sample": 20}.get(dataset, 60)
+
+
+def _positive(kind):
+    def parse(text: str):
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return value
+
+    return parse
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, got {text}")
+    return value
+
+
+def build_parser(description: str) -> argparse.ArgumentParser:
+    d = TrainConfig()
+    p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--dataset", choices=DATASETS, default=d.dataset)
+    p.add_argument("--data-dir", help="folder with train/ and val/ (or where Imagenette is downloaded)")
+    p.add_argument("--cache-dir", help="uint8 cache folder (built on first use)")
+    p.add_argument("--model", default=d.model, help="one of: " + ", ".join(model_names()))
+    p.add_argument("--init", choices=("paper", "kaiming", "torch"), default=d.init,
+                   help="paper: N(0, 0.01), biases 1 in conv2/4/5 and fc6/7; torch: PyTorch's layer defaults")
+    p.add_argument("--dropout", type=_fraction, default=d.dropout)
+    p.add_argument("--epochs", type=_positive(int), help="default: 90 ImageNet, 60 Imagenette, 20 sample")
+    p.add_argument("--batch-size", type=_positive(int), help="default: 128 (the paper), 32 for the sample")
+    p.add_argument("--lr", type=_positive(float), default=d.lr)
+    p.add_argument("--momentum", type=_fraction, default=d.momentum)
+    p.add_argument("--weight-decay", type=_non_negative, default=d.weight_decay)
+    p.add_argument("--schedule", choices=("plateau", "step", "cosine"), default=d.schedule,
+                   help="plateau: /10 when val error stalls (the paper); step: /10 every 30 epochs")
+    p.add_argument("--patience", type=_positive(int), default=d.patience, help="plateau epochs before /10")
+    p.add_argument("--warmup-epochs", type=int, default=d.warmup_epochs, help="linear LR warm-up")
+    p.add_argument("--no-shuffle", dest="shuffle", action="store_false", help="class-sorted batches (ablation)")
+    p.add_argument("--flip", action=argparse.BooleanOptionalAction, default=d.flip)
+    p.add_argument("--random-crop", action=argparse.BooleanOptionalAction, default=d.random_crop,
+                   help="--no-random-crop trains on centre crops")
+    p.add_argument("--pca-lighting", type=_non_negative, default=d.pca_lighting, help="std of the PCA alphas; 0 off")
+    p.add_argument("--jitter", type=_fraction, default=d.jitter, help="brightness jitter amount; 0 off")
+    p.add_argument("--scale-crop", type=float, default=d.scale_crop,
+                   help="smallest crop area for scale-and-crop; 1 keeps the paper's fixed-scale crops")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--device", default=d.device, help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps")
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default=d.precision,
+                   help="auto: bf16 autocast where the device supports it, fp16 + GradScaler on older GPUs")
+    p.add_argument("--compile", action="store_true", help="torch.compile the model")
+    p.add_argument("--workers", type=_positive(int), default=d.workers, help="batches read ahead")
+    p.add_argument("--out", default=d.out, help="parent folder of run folders")
+    p.add_argument("--resume", help="run folder to continue")
+    p.add_argument("--quiet", action="store_true", help="no progress bars: one line per epoch")
+    p.add_argument("--max-steps", type=_positive(int), help=argparse.SUPPRESS)
+    p.epilog = "models:\n" + describe_models()
+    return p
+
+
+def parse_config(argv: list[str] | None, description: str) -> TrainConfig:
+    parser = build_parser(description)
+    args = parser.parse_args(argv)
+    if args.model not in model_names():
+        parser.error(f"unknown model {args.model!r}; known models:\n{describe_models()}")
+    if not 0 < args.scale_crop <= 1:
+        parser.error(f"--scale-crop must be in (0, 1], got {args.scale_crop}")
+    if args.warmup_epochs < 0:
+        parser.error(f"--warmup-epochs must be at least 0, got {args.warmup_epochs}")
+    config = TrainConfig(**vars(args))
+    if config.epochs is None:
+        config.epochs = default_epochs(config.dataset)
+    if config.batch_size is None:
+        config.batch_size = 32 if config.dataset == "sample" else 128
+    return config

@@ -1,0 +1,72 @@
+"""What a person watching a run sees and keeps: metrics, plots, and loud warnings."""
+import json
+import math
+from pathlib import Path
+
+import torch
+
+
+def collapse_warnings(predicted_counts: torch.Tensor, val_loss: float, names: list[str]) -> list[str]:
+    """Signs that the network predicts (nearly) one class or nothing at all."""
+    classes = len(predicted_counts)
+    total = int(predicted_counts.sum())
+    warnings = []
+    top = int(predicted_counts.argmax())
+    share = int(predicted_counts[top]) / max(total, 1)
+    if share > 0.5:
+        warnings.append(f"{share:.0%} of validation images are predicted as one class ({names[top]})")
+    if abs(val_loss - math.log(classes)) < 0.01 * math.log(classes):
+        warnings.append(f"validation loss {val_loss:.3f} sits at ln({classes}) = {math.log(classes):.3f}: chance level")
+    if warnings:
+        warnings.append(
+            "likely causes: unshuffled (class-sorted) data, a learning rate too high or too low for this init "
+            "(try --init kaiming or a lower --lr), or dead ReLUs from the N(0, 0.01) init"
+        )
+    return warnings
+
+
+class MetricsLog:
+    """metrics.jsonl (one line per epoch) and loss/accuracy PNG plots, in the run folder."""
+
+    def __init__(self, run_dir: Path):
+        self.path = run_dir / "metrics.jsonl"
+        self.run_dir = run_dir
+
+    def read(self) -> list[dict]:
+        if not self.path.exists():
+            return []
+        return [json.loads(line) for line in self.path.read_text().splitlines() if line.strip()]
+
+    def truncate(self, epochs: int) -> None:
+        """Keeps the first `epochs` rows: a resumed run rewrites what came after its checkpoint."""
+        rows = [row for row in self.read() if row["epoch"] < epochs]
+        self.path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+    def append(self, row: dict) -> None:
+        with open(self.path, "a") as file:
+            file.write(json.dumps(row) + "\n")
+        self.plot()
+
+    def plot(self) -> None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from matplotlib import pyplot
+
+        rows = self.read()
+        epochs = [row["epoch"] + 1 for row in rows]
+        figure, (loss, accuracy) = pyplot.subplots(1, 2, figsize=(10, 4))
+        loss.plot(epochs, [r["train_loss"] for r in rows], label="train")
+        loss.plot(epochs, [r["val_loss"] for r in rows], label="validation")
+        loss.set(xlabel="epoch", ylabel="cross-entropy", title="loss")
+        accuracy.plot(epochs, [100 * r["train_top1"] for r in rows], label="train top-1")
+        accuracy.plot(epochs, [100 * r["val_top1"] for r in rows], label="val top-1")
+        accuracy.plot(epochs, [100 * r["val_top5"] for r in rows], label="val top-5")
+        accuracy.set(xlabel="epoch", ylabel="%", title="accuracy")
+        for axes in (loss, accuracy):
+            axes.legend()
+            axes.grid(alpha=0.3)
+        figure.tight_layout()
+        figure.savefig(self.run_dir / "curves.png.tmp.png", dpi=80)
+        pyplot.close(figure)
+        (self.run_dir / "curves.png.tmp.png").replace(self.run_dir / "curves.png")

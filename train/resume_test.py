@@ -1,0 +1,42 @@
+"""A run killed after epoch k and resumed ends exactly where an uninterrupted run ends."""
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from train.alexnet import main
+
+ARGS = ["--dataset=sample", "--batch-size=16", "--max-steps=2", "--quiet", "--seed=3"]
+
+
+def metrics(run_dir: Path) -> list[dict]:
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    keep = ("epoch", "train_loss", "train_top1", "val_loss", "val_top1", "val_top5", "lr")
+    return [{k: row[k] for k in keep} for row in rows]
+
+
+def test_resumed_run_matches_an_uninterrupted_one(tmp_path):
+    assert main(ARGS + ["--epochs=3", f"--out={tmp_path / 'straight'}"]) == 0
+    (straight,) = list((tmp_path / "straight").iterdir())
+
+    assert main(ARGS + ["--epochs=1", f"--out={tmp_path / 'killed'}"]) == 0
+    (killed,) = list((tmp_path / "killed").iterdir())
+    assert main([f"--resume={killed}", "--epochs=3", "--quiet"]) == 0
+
+    assert metrics(killed) == metrics(straight)
+
+
+def test_an_interrupted_checkpoint_write_leaves_the_previous_one(tmp_path):
+    assert main(ARGS + ["--epochs=1", f"--out={tmp_path}"]) == 0
+    (run,) = list(tmp_path.iterdir())
+    before = (run / "last.pt").read_bytes()
+    # What a kill during torch.save leaves behind: a partial temporary file.
+    (run / "last.pt.tmp").write_bytes(before[: len(before) // 3])
+    assert main([f"--resume={run}", "--epochs=2", "--quiet"]) == 0
+    assert json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])["epoch"] == 1
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__, "-q"]))
