@@ -1,5 +1,7 @@
-"""The blog's baselines: a two-layer MLP (~44% on Imagenette) and a single conv layer (~55%)."""
+"""Baselines: the blog's two-layer MLP (~44% on Imagenette) and single conv layer (~55%), and
+torchvision's AlexNet, the layout most PyTorch code means by "AlexNet" (benchmarks compare against it)."""
 import torch
+import torchvision
 from torch import nn
 
 from model.alexnet import check_image_batch
@@ -53,6 +55,21 @@ class SingleConv(nn.Module):
             nn.Dropout(dropout),
             nn.Linear(96 * 6 * 6, num_classes),
         )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_image_batch(x, self.min_input_size)
+        return self.net(x)
+
+
+class TorchvisionAlexNet(nn.Module):
+    """torchvision.models.alexnet (from "One weird trick", 2014): one tower, no LRN, PyTorch's init."""
+
+    min_input_size = 63
+
+    def __init__(self, num_classes: int, dropout: float = 0.5):
+        super().__init__()
+        _check_classes(num_classes)
+        self.net = torchvision.models.alexnet(num_classes=num_classes, dropout=dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_image_batch(x, self.min_input_size)

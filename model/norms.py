@@ -24,9 +24,11 @@ class LocalResponseNorm(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         channels = x.shape[1]
         offsets = torch.arange(channels, device=x.device)
-        band = ((offsets[:, None] - offsets[None, :]).abs() <= self.size // 2).to(x.dtype)
-        neighbours = F.conv2d(x * x, band[:, :, None, None])
-        return x * (self.k + self.alpha * neighbours).pow(-self.beta)
+        # alpha rides in the band's weights and k in the bias: the convolution yields the divisor.
+        band = ((offsets[:, None] - offsets[None, :]).abs() <= self.size // 2).to(x.dtype) * self.alpha
+        k = torch.full((channels,), self.k, device=x.device, dtype=x.dtype)
+        divisor = F.conv2d(x * x, band[:, :, None, None], k)
+        return x * divisor.pow(-self.beta)
 
 
 def paper_lrn() -> LocalResponseNorm:

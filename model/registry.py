@@ -9,7 +9,7 @@ from typing import Callable
 from torch import nn
 
 from model.alexnet import AlexNet, AlexNetConfig
-from model.baselines import MLP, SingleConv
+from model.baselines import MLP, SingleConv, TorchvisionAlexNet
 
 _ALEXNETS = {
     "alexnet": AlexNetConfig(),
@@ -29,6 +29,7 @@ _DESCRIPTIONS = {
     "alexnet-nodropout": "no dropout",
     "mlp": "baseline: two-layer MLP with ReLU on 64x64-averaged pixels",
     "conv1": "baseline: one conv layer (AlexNet's conv1), max-pooling, a linear classifier",
+    "torchvision": "torchvision.models.alexnet: the lighter one-tower layout (64-192-384-256-256), no LRN",
 }
 
 
@@ -52,6 +53,7 @@ def _baseline(cls: type, options: tuple[str, ...]) -> Callable[..., nn.Module]:
 _BUILDERS: dict[str, Callable[..., nn.Module]] = {name: _alexnet(name) for name in _ALEXNETS}
 _BUILDERS["mlp"] = _baseline(MLP, ("dropout",))
 _BUILDERS["conv1"] = _baseline(SingleConv, ("dropout",))
+_BUILDERS["torchvision"] = _baseline(TorchvisionAlexNet, ("dropout",))
 
 
 def model_names() -> list[str]:

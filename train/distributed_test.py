@@ -19,9 +19,9 @@ DETERMINISTIC = ["--dataset=sample", "--batch-size=32", "--max-steps=2", "--epoc
 
 def train(out: Path, processes: int) -> list[dict]:
     launcher = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={processes}",
-                "--master_port=0", "--rdzv_backend=c10d", "--rdzv_endpoint=127.0.0.1:0"] if processes > 1 else [sys.executable]
+                "--standalone"] if processes > 1 else [sys.executable]
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "OMP_NUM_THREADS": "1"}
-    subprocess.run(launcher + ["-m", "train.alexnet", *DETERMINISTIC, f"--out={out}"], check=True,
+    subprocess.run(launcher + ["-m", "train.alexnet", *DETERMINISTIC, f"--out={out}", f"--cache-dir={out.parent / 'cache'}"], check=True,
                    env=environment, timeout=600)
     (run_dir,) = list(out.iterdir())
     return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]

@@ -11,6 +11,12 @@ from train.alexnet import main
 ARGS = ["--dataset=sample", "--batch-size=16", "--max-steps=2", "--quiet", "--seed=3"]
 
 
+@pytest.fixture(autouse=True)
+def cache_in_tmp(tmp_path_factory, monkeypatch):
+    """Caches go to a temporary home, not the user's ~/.cache."""
+    monkeypatch.setenv("HOME", str(tmp_path_factory.getbasetemp() / "home"))
+
+
 def metrics(run_dir: Path) -> list[dict]:
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     keep = ("epoch", "train_loss", "train_top1", "val_loss", "val_top1", "val_top5", "lr")

@@ -11,6 +11,12 @@ from train.alexnet import main
 FAST = ["--dataset=sample", "--batch-size=16", "--max-steps=2", "--quiet"]
 
 
+@pytest.fixture(autouse=True)
+def cache_in_tmp(tmp_path_factory, monkeypatch):
+    """Caches go to a temporary home, not the user's ~/.cache."""
+    monkeypatch.setenv("HOME", str(tmp_path_factory.getbasetemp() / "home"))
+
+
 def run_dir_of(out: Path) -> Path:
     (run_dir,) = list(out.iterdir())
     return run_dir

@@ -6,7 +6,8 @@
 (a) the peer: torchvision.models.alexnet in fp32 and NCHW, fed by ImageFolder + PIL
     transforms in a DataLoader (2 workers), SGD as in references/classification/train.py;
 (b) this trainer at its defaults: the uint8 cache, augmentation on the device, the
-    paper's AlexNet in channels_last with bf16 autocast where the CPU supports it.
+    paper's AlexNet in channels_last with bf16 autocast where the CPU supports it; and,
+    beside it, this trainer driving the peer's own (lighter) network.
 Both at batch 128 on DIR/imagenette2-224sq; prints images/s and the ratio b/a. With
 --epochs N, both also train N full epochs and report validation top-1 (centre crop).
 """
@@ -60,8 +61,9 @@ def peer(root: Path, steps: int, epochs: int) -> tuple[float, float | None]:
     return rate, correct / len(val_set)
 
 
-def ours(root: Path, steps: int, epochs: int) -> tuple[float, float | None, str]:
-    config = parse_config(["--dataset=folder", f"--data-dir={root}", "--quiet", f"--epochs={max(epochs, 1)}"], "")
+def ours(root: Path, steps: int, epochs: int, model: str) -> tuple[float, float | None, str]:
+    config = parse_config(["--dataset=folder", f"--data-dir={root}", "--quiet", f"--epochs={max(epochs, 1)}",
+                           f"--model={model}"], "")
     trainer = Trainer(config, None, rank=0, world=1, local_rank=0)
 
     def step(images: torch.Tensor, labels: torch.Tensor) -> None:
@@ -101,12 +103,15 @@ def main() -> int:
     if not (root / "train").is_dir():
         parser.error(f"{root}/train does not exist")
     a, a_top1 = peer(root, args.steps, args.epochs)
-    b, b_top1, precision = ours(root, args.steps, args.epochs)
+    b, b_top1, precision = ours(root, args.steps, args.epochs, "alexnet")
+    same, same_top1, _ = ours(root, args.steps, args.epochs, "torchvision")
     print(f"\nmachine: {os.cpu_count()} CPU cores, torch {torch.__version__}, batch {BATCH}, {args.steps} timed steps")
     print(f"(a) torchvision reference: alexnet, fp32, NCHW, ImageFolder+PIL : {a:7.1f} img/s")
-    print(f"(b) this trainer: cache, device augmentation, {precision}, channels_last : {b:7.1f} img/s   b/a = {b / a:.2f}")
+    print(f"(b) this trainer at its defaults (the paper's AlexNet, LRN, {precision}) : {b:7.1f} img/s   b/a = {b / a:.2f}")
+    print(f"    this trainer with the peer's network (--model=torchvision)  : {same:7.1f} img/s   /a  = {same / a:.2f}")
     if args.epochs:
-        print(f"after {args.epochs} epoch(s), validation top-1 (centre crop): (a) {100 * a_top1:.1f}%  (b) {100 * b_top1:.1f}%")
+        print(f"after {args.epochs} epoch(s), validation top-1 (centre crop): (a) {100 * a_top1:.1f}%  "
+              f"(b) {100 * b_top1:.1f}%  (torchvision network, this trainer) {100 * same_top1:.1f}%")
     return 0
 
 
