@@ -1,6 +1,5 @@
 """A run killed after epoch k and resumed ends exactly where an uninterrupted run ends."""
 import json
-import shutil
 import sys
 from pathlib import Path
 

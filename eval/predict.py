@@ -1,0 +1,75 @@
+"""Top-5 classes of images, with readable names and probabilities, from a trained model.
+
+    tools/bazel run //eval:predict -- --run runs/alexnet-imagenette-20261126-093000 photo.jpg more/*.JPEG
+    python -m eval.predict --checkpoint best.pt photo.jpg
+
+Each image is preprocessed as in training (shorter side 256, central 256x256) and the
+softmax probabilities of its ten patches are averaged, as in //eval:tenpatch.
+"""
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from data import turbo
+from data.augment import AugmentConfig, Augmenter
+from data.decode import BadImage, load_256
+from eval.loading import checkpoint_path, load_trained
+from train.alexnet import pick_device
+from train.checkpoint import CheckpointError
+
+
+def read_256(path: Path) -> np.ndarray:
+    data = path.read_bytes()
+    if turbo.available():
+        try:
+            return turbo.load_256(path, data)
+        except turbo.Unsupported:
+            pass
+    return load_256(path, data)
+
+
+@torch.no_grad()
+def top5(model, augmenter: Augmenter, image: np.ndarray, device) -> tuple[torch.Tensor, torch.Tensor]:
+    patches = augmenter.ten_patch(torch.from_numpy(image)[None].to(device))[0]
+    probabilities = model(patches.contiguous(memory_format=torch.channels_last)).float().softmax(-1).mean(0)
+    return probabilities.topk(min(5, len(probabilities)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.chdir(os.environ.get("BUILD_WORKING_DIRECTORY", "."))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("images", nargs="+", help="image files")
+    parser.add_argument("--run", help="run folder of //train:alexnet")
+    parser.add_argument("--checkpoint", help="a checkpoint file instead of --run")
+    parser.add_argument("--which", choices=("best", "last"), default="best")
+    parser.add_argument("--device", default="auto")
+    args = parser.parse_args(argv)
+    device = pick_device(args.device)
+    try:
+        trained = load_trained(checkpoint_path(args.run, args.checkpoint, args.which), device)
+    except CheckpointError as error:
+        print(f"predict: error: {error}", file=sys.stderr)
+        return 2
+    augmenter = Augmenter(trained.stats, AugmentConfig(), device)
+    failed = 0
+    for name in args.images:
+        path = Path(name)
+        try:
+            image = read_256(path)
+        except (BadImage, OSError) as error:
+            print(f"{path}: cannot read ({error})", file=sys.stderr)
+            failed += 1
+            continue
+        probabilities, indices = top5(trained.model, augmenter, image, device)
+        print(path)
+        for p, i in zip(probabilities.tolist(), indices.tolist()):
+            print(f"  {100 * p:5.1f}%  {trained.names[i]} ({trained.classes[i]})")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
