@@ -6,6 +6,7 @@ so both runs must agree to float rounding.
 """
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -17,12 +18,19 @@ DETERMINISTIC = ["--dataset=sample", "--batch-size=32", "--max-steps=2", "--epoc
                  "--model=alexnet-nolrn", "--init=kaiming", "--lr=0.001"]
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def train(out: Path, processes: int) -> list[dict]:
-    launcher = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={processes}",
-                "--standalone"] if processes > 1 else [sys.executable]
+    # A static rendezvous on 127.0.0.1: works where the host name does not resolve.
+    launcher = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={processes}", "--nnodes=1",
+                "--master_addr=127.0.0.1", f"--master_port={free_port()}"] if processes > 1 else [sys.executable]
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "OMP_NUM_THREADS": "1"}
-    subprocess.run(launcher + ["-m", "train.alexnet", *DETERMINISTIC, f"--out={out}", f"--cache-dir={out.parent / 'cache'}"], check=True,
-                   env=environment, timeout=600)
+    command = launcher + ["-m", "train.alexnet", *DETERMINISTIC, f"--out={out}", f"--cache-dir={out.parent / 'cache'}"]
+    subprocess.run(command, check=True, env=environment, timeout=600)
     (run_dir,) = list(out.iterdir())
     return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
 
