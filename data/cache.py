@@ -59,8 +59,8 @@ def open_split(folder: str | Path, dataset: str | None = None, source: str | Pat
         )
     if dataset is not None and manifest["dataset"] != dataset:
         raise CacheError(f"{folder} holds dataset {manifest['dataset']!r}, not {dataset!r}")
-    if source is not None and Path(manifest["source"]) != Path(source).absolute():
-        raise CacheError(f"{folder} was built from {manifest['source']}, not {Path(source).absolute()}")
+    if source is not None and Path(manifest["source"]) != Path(source).resolve():
+        raise CacheError(f"{folder} was built from {manifest['source']}, not {Path(source).resolve()}")
     images = np.load(folder / "images.npy", mmap_mode="r")
     labels = np.load(folder / "labels.npy")
     if len(images) != manifest["count"] or len(labels) != manifest["count"]:

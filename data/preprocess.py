@@ -109,7 +109,7 @@ def build_split(split: Split, root: Path, folder: Path, dataset: str, decoder: s
     manifest = {
         "format": FORMAT_VERSION,
         "dataset": dataset,
-        "source": str(root.absolute()),
+        "source": str(root.resolve()),
         "split": folder.name,
         "size": SIZE,
         "decoder": decoder,
@@ -152,7 +152,7 @@ def preprocess(args: argparse.Namespace) -> None:
         split = list_split(root, name)
         existing = read_manifest(folder)
         if existing and not args.overwrite:
-            if existing.get("source") != str(root.absolute()) or existing.get("format") != FORMAT_VERSION:
+            if existing.get("source") != str(root.resolve()) or existing.get("format") != FORMAT_VERSION:
                 raise CacheError(
                     f"{folder} already holds a cache of {existing.get('source')} (format {existing.get('format')}); "
                     "pass --overwrite to replace it, or choose another --out"

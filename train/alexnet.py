@@ -71,9 +71,13 @@ def autocast_for(precision: str, device: torch.device) -> tuple[torch.dtype | No
 def prepare_cache(config: TrainConfig, rank: int) -> Path:
     """The uint8 cache of the dataset, built on first use (by rank 0 while the others wait)."""
     root = dataset_root(config.dataset, config.data_dir)
-    digest = hashlib.sha1(str(root.absolute()).encode()).hexdigest()[:10]
+    digest = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:10]
     cache = Path(config.cache_dir or Path.home() / ".cache" / "alexnet" / "cache" / f"{config.dataset}-{digest}")
-    complete = all(read_manifest(cache / split) for split in ("train", "val"))
+    manifests = [read_manifest(cache / split) for split in ("train", "val")]
+    complete = all(manifests)
+    if complete and any(m["source"] != str(root.resolve()) for m in manifests):
+        raise CacheError(f"{cache} holds a cache of {manifests[0]['source']}, not of {root.resolve()}; "
+                         "choose another --cache-dir")
     if rank == 0 and not complete:
         args = [f"--dataset={config.dataset}", f"--out={cache}", f"--data-dir={root}"]
         if preprocess.main(args) != 0:

@@ -15,7 +15,7 @@ class TrainConfig:
     data_dir: str | None = None
     cache_dir: str | None = None  # default: ~/.cache/alexnet/cache/<dataset>-<source hash>
     model: str = "alexnet"
-    init: str = "torch"  # the paper's N(0, 0.01) init diverged at lr 0.01 here; see README
+    init: str = "kaiming"  # the paper's N(0, 0.01) init diverged at lr 0.01 here; see README
     dropout: float = 0.5
     epochs: int | None = None  # default: 90 for ImageNet, 60 for Imagenette, 20 for the sample
     batch_size: int | None = None  # default: 128 (the paper), 32 for the 120-image sample

@@ -1,20 +1,24 @@
 """A training run on the committed sample writes everything a person needs, and stops cleanly."""
 import json
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
 import torch
 
+from data.datasets import load_split
 from train.alexnet import main
 
 FAST = ["--dataset=sample", "--batch-size=16", "--max-steps=2", "--quiet"]
 
 
-@pytest.fixture(autouse=True)
-def cache_in_tmp(tmp_path_factory, monkeypatch):
+@pytest.fixture(scope="module", autouse=True)
+def cache_in_tmp(tmp_path_factory):
     """Caches go to a temporary home, not the user's ~/.cache."""
-    monkeypatch.setenv("HOME", str(tmp_path_factory.getbasetemp() / "home"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
+        yield
 
 
 def run_dir_of(out: Path) -> Path:
@@ -68,6 +72,14 @@ def test_out_of_range_flags_are_refused(flag, message, capsys):
     with pytest.raises(SystemExit):
         main([flag])
     assert message in capsys.readouterr().err
+
+
+def test_cache_of_another_source_is_refused(run, tmp_path, capsys):
+    (sample_cache,) = (Path.home() / ".cache" / "alexnet" / "cache").glob("sample-*")
+    tree = tmp_path / "tree"
+    shutil.copytree(Path(load_split("sample", "train").paths[0]).parents[2], tree)
+    assert main(["--dataset=folder", f"--data-dir={tree}", f"--cache-dir={sample_cache}", "--quiet", f"--out={tmp_path}"]) == 2
+    assert "holds a cache of" in capsys.readouterr().err
 
 
 def test_resume_of_a_folder_without_a_run_is_refused(tmp_path, capsys):
