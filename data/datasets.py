@@ -8,6 +8,7 @@ across machines, and each maps to a human-readable name.
     split.paths[0], split.labels[0], split.names[split.labels[0]]
 """
 import os
+import socket
 import tarfile
 import urllib.error
 from dataclasses import dataclass
@@ -96,6 +97,8 @@ def _download_and_extract(url: str, md5: str, data_dir: Path, extracted: Path) -
     archive = data_dir / Path(url).name
     data_dir.mkdir(parents=True, exist_ok=True)
     if not check_integrity(str(archive), md5):
+        previous_timeout = socket.getdefaulttimeout()
+        socket.setdefaulttimeout(60)  # a silent network fails in a minute instead of hanging
         try:
             download_url(url, str(data_dir), md5=md5)  # progress bar, retries, md5 check
         except (urllib.error.URLError, OSError) as error:
@@ -103,6 +106,8 @@ def _download_and_extract(url: str, md5: str, data_dir: Path, extracted: Path) -
                 f"could not download {url} ({error}). Without network, copy the extracted archive "
                 f"somewhere and pass --data-dir pointing at the folder that holds train/ and val/"
             ) from None
+        finally:
+            socket.setdefaulttimeout(previous_timeout)
         if not check_integrity(str(archive), md5):
             raise DataError(f"{archive} does not match its md5 {md5}; delete it and run again")
     safe_extract(archive, extracted)

@@ -22,9 +22,19 @@ class Trained:
     sha256: str
 
 
+def latest_run(runs: Path = Path("runs")) -> Path:
+    """The most recently written run folder under runs/ (//train:alexnet's default --out)."""
+    candidates = sorted(runs.glob("*/last.pt"), key=lambda p: p.stat().st_mtime)
+    if not candidates:
+        raise CheckpointError(f"no --run or --checkpoint given, and no run folder with a checkpoint in {runs}/")
+    return candidates[-1].parent
+
+
 def checkpoint_path(run: str | None, checkpoint_file: str | None, which: str = "best") -> Path:
-    if bool(run) == bool(checkpoint_file):
-        raise CheckpointError("give either --run RUN_DIR or --checkpoint FILE")
+    if run and checkpoint_file:
+        raise CheckpointError("give either --run RUN_DIR or --checkpoint FILE, not both")
+    if not run and not checkpoint_file:
+        run = str(latest_run())
     if checkpoint_file:
         return Path(checkpoint_file)
     path = Path(run) / f"{which}.pt"

@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     os.chdir(os.environ.get("BUILD_WORKING_DIRECTORY", "."))
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("images", nargs="+", help="image files")
-    parser.add_argument("--run", help="run folder of //train:alexnet")
+    parser.add_argument("--run", help="run folder of //train:alexnet (default: the newest under runs/)")
     parser.add_argument("--checkpoint", help="a checkpoint file instead of --run")
     parser.add_argument("--which", choices=("best", "last"), default="best")
     parser.add_argument("--device", default="auto")

@@ -5,6 +5,7 @@ mirrors); the network's softmax probabilities are averaged over them (the paper'
 method; averaging logits, as the ImageNet replication did, is reported beside it),
 and the single centre crop is reported for comparison.
 
+    tools/bazel run //eval:tenpatch                 # the newest run under runs/
     tools/bazel run //eval:tenpatch -- --run runs/alexnet-imagenette-20261126-093000
     tools/bazel run //eval:tenpatch -- --checkpoint best.pt --dataset=folder --data-dir DIR
 
@@ -79,7 +80,7 @@ def evaluate(args: argparse.Namespace) -> dict:
 def main(argv: list[str] | None = None) -> int:
     os.chdir(os.environ.get("BUILD_WORKING_DIRECTORY", "."))
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--run", help="run folder of //train:alexnet")
+    parser.add_argument("--run", help="run folder of //train:alexnet (default: the newest under runs/)")
     parser.add_argument("--checkpoint", help="a checkpoint file instead of --run")
     parser.add_argument("--which", choices=("best", "last"), default="best", help="checkpoint of --run")
     parser.add_argument("--dataset", choices=DATASETS, help="default: the one the model was trained on")
@@ -98,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     except (DataError, CacheError, CheckpointError) as error:
         print(f"tenpatch: error: {error}", file=sys.stderr)
         return 2
-    out = Path(args.out or args.run or Path(result["checkpoint"]).parent)
+    out = Path(args.out or Path(result["checkpoint"]).parent)
     out.mkdir(parents=True, exist_ok=True)
     summary = write_reports(result, out)
     write_confusion_png(result, out / "confusion.png")

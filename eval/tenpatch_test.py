@@ -9,6 +9,7 @@ import torch
 
 from data.datasets import load_split
 from eval import predict, tenpatch
+from eval.loading import latest_run
 from eval.report import confusion_matrix, error_rates
 from train.alexnet import main as train
 
@@ -46,6 +47,10 @@ def test_reports_and_confusion_matrix_are_written(run):
     assert "ten-patch, averaged probabilities (default)" in (run / "tenpatch.md").read_text()
     confusion = json.loads((run / "tenpatch.json").read_text())["confusion"]
     assert sum(map(sum, confusion)) == 80 and len(confusion) == 10
+
+
+def test_newest_run_is_the_default(run):
+    assert latest_run(run.parent) == run
 
 
 def test_error_rates_count_top1_and_top5_hits():
