@@ -15,6 +15,7 @@ Writes tenpatch.json, tenpatch.md, confusion.txt and confusion.png into the run 
 import argparse
 import os
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 import torch
@@ -26,18 +27,19 @@ from data.cache import CacheError, open_split
 from data.datasets import DATASETS, DataError
 from eval.loading import checkpoint_path, load_trained
 from eval.report import confusion_matrix, error_rates, write_confusion_png, write_reports
-from train.alexnet import pick_device, prepare_cache
+from train.alexnet import autocast_for, pick_device, prepare_cache
 from train.checkpoint import CheckpointError
 from train.config import TrainConfig
 
 
 @torch.no_grad()
-def ten_patch_logits(model, loader: BatchLoader, augmenter: Augmenter, device, quiet: bool):
+def ten_patch_logits(model, loader: BatchLoader, augmenter: Augmenter, device, autocast, quiet: bool):
     """(N, 10, classes) logits of every validation image's ten patches, and (N,) labels."""
     all_logits, all_labels = [], []
     for images, labels in tqdm(loader.epoch(0), total=len(loader), desc="ten-patch", unit="batch", disable=quiet):
         patches = augmenter.ten_patch(images.to(device))  # (B, 10, 3, 224, 224)
-        logits = model(patches.flatten(0, 1).contiguous(memory_format=torch.channels_last))
+        with autocast:
+            logits = model(patches.flatten(0, 1).contiguous(memory_format=torch.channels_last))
         all_logits.append(logits.float().reshape(len(images), 10, -1).cpu())
         all_labels.append(labels)
     return torch.cat(all_logits), torch.cat(all_labels)
@@ -56,7 +58,9 @@ def evaluate(args: argparse.Namespace) -> dict:
                         f"checkpoint's ({len(trained.classes)}: {trained.classes[:3]}...)")
     augmenter = Augmenter(trained.stats, AugmentConfig(), device)
     loader = BatchLoader(val, args.batch_size, shuffle=False, drop_last=False)
-    logits, labels = ten_patch_logits(trained.model, loader, augmenter, device, args.quiet)
+    dtype, _ = autocast_for(args.precision, device)
+    autocast = torch.autocast(device.type, dtype=dtype) if dtype else nullcontext()
+    logits, labels = ten_patch_logits(trained.model, loader, augmenter, device, autocast, args.quiet)
     scores = {
         "center": logits[:, 4],
         "tenpatch_probabilities": logits.softmax(-1).mean(1),
@@ -89,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--average", choices=("probabilities", "logits"), default="probabilities")
     parser.add_argument("--batch-size", type=int, default=32, help="images per batch (x10 patches)")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default="auto",
+                        help="auto: bf16 autocast where the device supports it, as in training")
     parser.add_argument("--out", help="folder for the reports (default: the run folder)")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)

@@ -23,7 +23,7 @@ def run(tmp_path_factory) -> Path:
         assert train(["--dataset=sample", "--epochs=1", "--batch-size=16", "--max-steps=2", "--quiet",
                       "--precision=fp32", f"--out={out}"]) == 0
         (run_dir,) = list(out.iterdir())
-        assert tenpatch.main([f"--run={run_dir}", "--which=last", "--quiet", "--device=cpu"]) == 0
+        assert tenpatch.main([f"--run={run_dir}", "--which=last", "--quiet", "--device=cpu", "--precision=fp32"]) == 0
     return run_dir
 
 
