@@ -1,8 +1,9 @@
 """The paper's augmentation, on batches of uint8 images already on the training device.
 
-No PIL and no per-image Python in the training loop: a batch of (N, 256, 256, 3)
-uint8 crops from the cache becomes (N, 3, 224, 224) normalised floats in a few
-tensor operations, on the CPU or the GPU.
+No PIL and no decoding in the training loop: a batch of (N, 256, 256, 3) uint8
+images from the cache becomes (N, 3, 224, 224) normalised floats in a few tensor
+operations (one slice per image, one fused pass for lighting and normalisation),
+on the CPU or the GPU.
 
 - Random 224x224 crops with an independent random mirror per sample, drawn afresh
   every time (the ImageNet replication fixed each image's flip by its file name).
@@ -80,12 +81,6 @@ def random_scale_crop(images: torch.Tensor, generator: torch.Generator, min_area
         resized = F.interpolate(box, size=(crop, crop), mode="bilinear", antialias=True, align_corners=False)
         crops.append(resized[0].permute(1, 2, 0).flip(1) if m else resized[0].permute(1, 2, 0))
     return torch.stack(crops)
-
-
-def pca_lighting(images: torch.Tensor, eigenvalues: torch.Tensor, eigenvectors: torch.Tensor, std: float,
-                 generator: torch.Generator) -> torch.Tensor:
-    """Adds P [a_i sqrt(lambda_i)] to every pixel of each (N, 3, H, W) image, a_i ~ N(0, std)."""
-    return images + lighting_shift(len(images), eigenvalues, eigenvectors, std, generator)[:, :, None, None]
 
 
 def lighting_shift(n: int, eigenvalues: torch.Tensor, eigenvectors: torch.Tensor, std: float,

@@ -4,7 +4,7 @@ import sys
 import pytest
 import torch
 
-from data.augment import (AugmentConfig, Augmenter, center_crop, pca_lighting, random_crop_flip,
+from data.augment import (AugmentConfig, Augmenter, center_crop, lighting_shift, random_crop_flip,
                           random_scale_crop, ten_patches)
 
 STATS = {  # Imagenette-like statistics, 0-255 units
@@ -52,21 +52,22 @@ def test_no_flip_keeps_left_to_right_order():
 
 
 def test_pca_lighting_moves_pixels_by_a_tenth_of_a_principal_std():
-    flat = torch.zeros(4000, 3, 1, 1)
     values, vectors = torch.tensor(STATS["eigenvalues"]), torch.tensor(STATS["eigenvectors"])
-    shifts = pca_lighting(flat, values, vectors, 0.1, torch.Generator().manual_seed(0)).flatten(1)
-    along_first = shifts @ vectors[:, 0]
+    shifts = lighting_shift(4000, values, vectors, 0.1, torch.Generator().manual_seed(0))
     # 0.1 * sqrt(15678.6) = 12.5 pixel levels: visible, as the paper intends, not ~0.5.
-    assert along_first.std().item() == pytest.approx(0.1 * values[0].sqrt().item(), rel=0.1)
+    assert (shifts @ vectors[:, 0]).std().item() == pytest.approx(0.1 * values[0].sqrt().item(), rel=0.1)
     assert (shifts @ vectors[:, 2]).std().item() == pytest.approx(0.1 * values[2].sqrt().item(), rel=0.1)
 
 
-def test_pca_lighting_shifts_every_pixel_of_an_image_alike():
-    images = torch.rand(2, 3, 8, 8) * 255
-    lit = pca_lighting(images, torch.tensor(STATS["eigenvalues"]), torch.tensor(STATS["eigenvectors"]), 0.1,
-                       torch.Generator().manual_seed(0))
-    shift = lit - images
-    assert torch.allclose(shift, shift[:, :, :1, :1].expand_as(shift), atol=1e-4)
+def test_training_batches_shift_every_pixel_of_an_image_alike():
+    images = numbered_images(4)
+    plain = AugmentConfig(flip=False, random_crop=False, pca_lighting=0.0)
+    lit = AugmentConfig(flip=False, random_crop=False, pca_lighting=0.1)
+    generator = lambda: torch.Generator().manual_seed(0)
+    shift = Augmenter(STATS, lit, "cpu").train(images, generator()) - Augmenter(STATS, plain, "cpu").train(images, generator())
+    per_image = shift[:, :, :1, :1].expand_as(shift)
+    assert torch.allclose(shift, per_image, atol=1e-4)
+    assert shift.abs().amax() > 0.05  # normalised units: a few pixel levels over a std of ~75
 
 
 def test_train_batches_are_normalised_channels_last_floats():
