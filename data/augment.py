@@ -78,7 +78,10 @@ def random_scale_crop(images: torch.Tensor, generator: torch.Generator, min_area
     crops = []
     for image, t, l, h, w, m in zip(images, top, left, box_h.tolist(), box_w.tolist(), mirrored):
         box = image[t : t + h, l : l + w].permute(2, 0, 1)[None]
+        if box.device.type != "cpu":  # antialiased uint8 resizing has a fast kernel on the CPU only
+            box = box.float()
         resized = F.interpolate(box, size=(crop, crop), mode="bilinear", antialias=True, align_corners=False)
+        resized = resized.round().clamp(0, 255).to(torch.uint8) if resized.is_floating_point() else resized
         crops.append(resized[0].permute(1, 2, 0).flip(1) if m else resized[0].permute(1, 2, 0))
     return torch.stack(crops)
 
