@@ -105,7 +105,10 @@ def main(argv: list[str] | None = None) -> int:
     common += [f"--max-steps={args.max_steps}"] if args.max_steps else []
     chosen = rows(batch, args.lr)
     if args.only:
-        chosen = [chosen[int(i) - 1] for i in args.only.split(",")]
+        numbers = args.only.split(",")
+        if not all(n.isdigit() and 1 <= int(n) <= len(chosen) for n in numbers):
+            parser.error(f"--only takes row numbers from 1 to {len(chosen)}, got {args.only!r}")
+        chosen = [chosen[int(n) - 1] for n in numbers]
     out = Path(args.out)
     results = []
     for number, (name, flags) in enumerate(chosen, 1):

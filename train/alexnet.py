@@ -295,8 +295,9 @@ def run(config: TrainConfig, argv: list[str] | None) -> Path | None:
     try:
         if config.resume:
             config = resumed_config(config, argv)
+        trainer = Trainer(config, None, rank, world, local_rank)  # fails on bad data before any folder exists
         run_dir = Path(config.resume) if config.resume else (new_run_dir(config) if rank == 0 else None)
-        trainer = Trainer(config, run_dir, rank, world, local_rank)
+        trainer.run_dir = run_dir
         if config.resume:
             trainer.restore(checkpoint.load(run_dir / "last.pt", trainer.device))
         if rank == 0:

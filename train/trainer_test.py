@@ -82,6 +82,12 @@ def test_cache_of_another_source_is_refused(run, tmp_path, capsys):
     assert "holds a cache of" in capsys.readouterr().err
 
 
+def test_bad_data_leaves_no_empty_run_folder(tmp_path, capsys):
+    assert main(["--dataset=folder", f"--data-dir={tmp_path / 'missing'}", "--quiet", f"--out={tmp_path / 'runs'}"]) == 2
+    assert "missing/train does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
+
+
 def test_resume_of_a_folder_without_a_run_is_refused(tmp_path, capsys):
     assert main(["--dataset=sample", f"--resume={tmp_path}"]) == 2
     assert "not a run folder" in capsys.readouterr().err
