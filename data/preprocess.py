@@ -31,13 +31,8 @@ _worker_decoder = "pil"
 def decode_file(path: Path, decoder: str) -> tuple[np.ndarray, str]:
     """Reads a file once: its 256x256 crop and its sha256."""
     data = path.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
-    if decoder == "turbo":
-        try:
-            return turbo.load_256(path, data), digest
-        except turbo.Unsupported:
-            pass  # PNG behind a .JPEG name, CMYK, EXIF rotation: PIL handles these
-    return load_256(path, data), digest
+    decode = turbo.load_256_fastest if decoder == "turbo" else load_256
+    return decode(path, data), hashlib.sha256(data).hexdigest()
 
 
 def _init_worker(images_path: Path, decoder: str) -> None:

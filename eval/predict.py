@@ -16,20 +16,10 @@ import torch
 
 from data import turbo
 from data.augment import AugmentConfig, Augmenter
-from data.decode import BadImage, load_256
+from data.decode import BadImage
 from eval.loading import checkpoint_path, load_trained
 from train.alexnet import pick_device
 from train.checkpoint import CheckpointError
-
-
-def read_256(path: Path) -> np.ndarray:
-    data = path.read_bytes()
-    if turbo.available():
-        try:
-            return turbo.load_256(path, data)
-        except turbo.Unsupported:
-            pass
-    return load_256(path, data)
 
 
 @torch.no_grad()
@@ -59,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.images:
         path = Path(name)
         try:
-            image = read_256(path)
+            image = turbo.load_256_fastest(path, path.read_bytes())
         except (BadImage, OSError) as error:
             print(f"{path}: cannot read ({error})", file=sys.stderr)
             failed += 1

@@ -101,8 +101,9 @@ def build_scheduler(config: TrainConfig, optimizer: torch.optim.Optimizer):
 
 
 class Trainer:
-    def __init__(self, config: TrainConfig, run_dir: Path | None, rank: int, world: int, local_rank: int):
-        self.config, self.run_dir, self.rank, self.world = config, run_dir, rank, world
+    def __init__(self, config: TrainConfig, rank: int = 0, world: int = 1, local_rank: int = 0):
+        self.config, self.rank, self.world = config, rank, world
+        self.run_dir: Path | None = None  # set by run() once the data is known to be good; rank 0 only
         self.device = pick_device(config.device, local_rank)
         cache = prepare_cache(config, rank)
         self.train_split, self.val_split = open_split(cache / "train"), open_split(cache / "val")
@@ -295,7 +296,7 @@ def run(config: TrainConfig, argv: list[str] | None) -> Path | None:
     try:
         if config.resume:
             config = resumed_config(config, argv)
-        trainer = Trainer(config, None, rank, world, local_rank)  # fails on bad data before any folder exists
+        trainer = Trainer(config, rank, world, local_rank)  # fails on bad data before any folder exists
         run_dir = Path(config.resume) if config.resume else (new_run_dir(config) if rank == 0 else None)
         trainer.run_dir = run_dir
         if config.resume:

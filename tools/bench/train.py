@@ -64,7 +64,7 @@ def peer(root: Path, steps: int, epochs: int) -> tuple[float, float | None]:
 def ours(root: Path, steps: int, epochs: int, model: str) -> tuple[float, float | None, str]:
     config = parse_config(["--dataset=folder", f"--data-dir={root}", "--quiet", f"--epochs={max(epochs, 1)}",
                            f"--model={model}"], "")
-    trainer = Trainer(config, None, rank=0, world=1, local_rank=0)
+    trainer = Trainer(config)
 
     def step(images: torch.Tensor, labels: torch.Tensor) -> None:
         with trainer.autocast:
