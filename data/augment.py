@@ -16,6 +16,8 @@ on the CPU or the GPU.
   where eigenvalues themselves (pixel^2) would add hundreds of levels.
 - Optional brightness jitter and scale-and-crop, which the blog tried.
 - Ten-patch extraction (four corners, centre, and their mirrors) for evaluation.
+- Lower-resolution training (progressive resizing, as in FFCV's recipes): the crop
+  still covers 224/256 of the image, resized to fewer pixels; evaluation stays at 224.
 """
 import math
 from dataclasses import dataclass
@@ -109,15 +111,18 @@ class Augmenter:
     def normalise(self, images: torch.Tensor) -> torch.Tensor:
         return (images - self.mean) / self.std
 
-    def train(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    def train(self, images: torch.Tensor, generator: torch.Generator, size: int = CROP) -> torch.Tensor:
+        """size: the side of the training crops; below 224 the same 224/256 share of the image, fewer pixels."""
         config = self.config
         if config.scale_crop < 1.0:
-            crops = random_scale_crop(images, generator, config.scale_crop, config.flip)
+            crops = random_scale_crop(images, generator, config.scale_crop, config.flip, crop=size)
         elif config.random_crop:
             crops = random_crop_flip(images, generator, config.flip)
         else:
             crops = center_crop(images)
         x = crops.permute(0, 3, 1, 2)  # (N, 3, 224, 224) uint8 in channels_last order
+        if x.shape[-1] != size:
+            x = resize(x, size)
         # Lighting and normalisation folded into one per-image, per-channel affine map:
         # (x * factor + shift - mean) / std, a single pass over the pixels.
         shift = torch.zeros(len(images), 3, device=self.mean.device)
@@ -140,6 +145,14 @@ class Augmenter:
         n = len(images)
         x = self.normalise(to_float_nchw(patches.flatten(0, 1)))
         return x.reshape(n, 10, *x.shape[1:])
+
+
+def resize(x: torch.Tensor, size: int) -> torch.Tensor:
+    """(N, 3, H, W) uint8 -> (N, 3, size, size), bilinear with antialiasing: uint8 on the CPU, where
+    that kernel is fast, float elsewhere."""
+    if x.device.type != "cpu":
+        x = x.float()
+    return F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
 
 
 def center_crop(images: torch.Tensor, crop: int = CROP) -> torch.Tensor:

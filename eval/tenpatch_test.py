@@ -20,8 +20,9 @@ def run(tmp_path_factory) -> Path:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HOME", str(home))
         out = tmp_path_factory.mktemp("runs")
+        # Trained at 128 px (a resolution schedule), evaluated at 224 as every run is.
         assert train(["--dataset=sample", "--epochs=1", "--batch-size=16", "--max-steps=2", "--quiet",
-                      "--precision=fp32", f"--out={out}"]) == 0
+                      "--res-schedule=1:128", "--precision=fp32", f"--out={out}"]) == 0
         (run_dir,) = list(out.iterdir())
         assert tenpatch.main([f"--run={run_dir}", "--which=last", "--quiet", "--device=cpu", "--precision=fp32"]) == 0
     return run_dir

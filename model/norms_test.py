@@ -24,6 +24,40 @@ def test_lrn_matches_the_papers_formula():
     torch.testing.assert_close(paper_lrn()(a), lrn_by_the_formula(a), rtol=1e-5, atol=1e-6)
 
 
+def test_lrn_gradient_matches_the_formulas_in_float64():
+    torch.manual_seed(0)
+    a = (torch.relu(torch.randn(2, 9, 4, 3, dtype=torch.float64)) * 60).contiguous(memory_format=torch.channels_last)
+    a.requires_grad_()
+    # gradcheck compares the hand-written backward with finite differences of the forward.
+    assert torch.autograd.gradcheck(paper_lrn(), (a,))
+    reference = a.detach().clone().requires_grad_()
+    upstream = torch.randn_like(a)
+    (paper_lrn()(a) * upstream).sum().backward()
+    (lrn_by_the_formula(reference) * upstream).sum().backward()
+    torch.testing.assert_close(a.grad, reference.grad)
+
+
+def test_lrn_equals_torchs_with_alpha_scaled_by_n_forward_and_backward():
+    torch.manual_seed(1)
+    a = (torch.relu(torch.randn(3, 16, 6, 6)) * 40).requires_grad_()
+    b = a.detach().clone().requires_grad_()
+    torchs = torch.nn.LocalResponseNorm(LRN_SIZE, alpha=LRN_ALPHA * LRN_SIZE, beta=LRN_BETA, k=LRN_K)
+    upstream = torch.randn(3, 16, 6, 6)
+    ours, theirs = paper_lrn()(a), torchs(b)
+    torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-6)
+    (ours * upstream).sum().backward()
+    (theirs * upstream).sum().backward()
+    torch.testing.assert_close(a.grad, b.grad, rtol=1e-4, atol=1e-6)
+
+
+def test_lrn_runs_under_bf16_autocast_close_to_fp32():
+    torch.manual_seed(2)
+    a = torch.relu(torch.randn(2, 32, 5, 5)) * 30
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        low = paper_lrn()(a.bfloat16())
+    torch.testing.assert_close(low.float(), paper_lrn()(a), rtol=2e-2, atol=2e-2)
+
+
 def test_lrn_differs_from_torchs_default_reading_of_alpha():
     a = torch.relu(torch.randn(1, 12, 3, 3) * 60)
     torchs_reading = torch.nn.LocalResponseNorm(LRN_SIZE, alpha=LRN_ALPHA, beta=LRN_BETA, k=LRN_K)

@@ -32,7 +32,7 @@ from data.batches import BatchLoader
 from data.cache import CacheError, open_split, read_manifest, read_stats
 from data.datasets import DataError, dataset_root
 from model.registry import create_model
-from train import checkpoint
+from train import checkpoint, resolution
 from train.checkpoint import CheckpointError
 from train.config import TrainConfig, parse_config
 from train.evaluate import evaluate_center, topk_correct
@@ -139,6 +139,7 @@ class Trainer:
         if config.compile:
             self.network = torch.compile(self.network)
         self.start_epoch, self.best_error = 0, float("inf")
+        self.res_schedule = resolution.parse(config.res_schedule)
 
     def state(self, epoch: int) -> dict:
         return {
@@ -170,10 +171,11 @@ class Trainer:
         self.network.train()
         steps = min(len(self.train_loader), config.max_steps or len(self.train_loader))
         warmup_steps = config.warmup_epochs * len(self.train_loader)
+        side = resolution.side_at(self.res_schedule, epoch)
         loss_sum = torch.zeros((), device=self.device, dtype=torch.float64)
         correct = torch.zeros(2, device=self.device, dtype=torch.int64)
         seen, started = 0, time.perf_counter()
-        bar = tqdm(total=steps, desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch",
+        bar = tqdm(total=steps, desc=f"epoch {epoch + 1}/{config.epochs} at {side} px", unit="batch",
                    disable=config.quiet or self.rank != 0, leave=False)
         for step, (images, labels) in enumerate(self.train_loader.epoch(epoch)):
             if step == steps:
@@ -184,7 +186,7 @@ class Trainer:
             images = images.to(self.device, non_blocking=True)
             labels = labels.to(self.device, non_blocking=True)
             with self.autocast:
-                logits = self.network(self.augmenter.train(images, self.generator))
+                logits = self.network(self.augmenter.train(images, self.generator, side))
                 loss = F.cross_entropy(logits.float(), labels)
             self.optimizer.zero_grad(set_to_none=True)
             self.scaler.scale(loss).backward()
@@ -211,7 +213,8 @@ class Trainer:
             dist.all_reduce(totals)
         n = float(totals[3])
         return {"train_loss": float(totals[0]) / n, "train_top1": float(totals[1]) / n,
-                "train_top5": float(totals[2]) / n, "images_per_s": n / seconds, "train_seconds": seconds}
+                "train_top5": float(totals[2]) / n, "images_per_s": n / seconds, "train_seconds": seconds,
+                "train_side": side, "epoch_equivalents": resolution.epoch_equivalents(self.res_schedule, epoch + 1)}
 
     def end_epoch(self, epoch: int, train: dict, val: dict, log: MetricsLog | None) -> None:
         if not math.isfinite(val["loss"]):
@@ -238,19 +241,24 @@ class Trainer:
         print(f"epoch {epoch + 1:3d}/{self.config.epochs}  train loss {train['train_loss']:.3f} "
               f"top-1 {100 * train['train_top1']:5.1f}%  |  val loss {val['loss']:.3f} top-1 "
               f"{100 * val['top1']:5.1f}% top-5 {100 * val['top5']:5.1f}%  |  lr {lr:.2g}  "
-              f"{train['images_per_s']:.0f} img/s" + ("  *best" if improved else ""), flush=True)
+              f"{train['images_per_s']:.0f} img/s at {train['train_side']} px" + ("  *best" if improved else ""),
+              flush=True)
         for warning in collapse_warnings(val["predicted"], val["loss"], self.names):
             print(f"WARNING: {warning}", file=sys.stderr, flush=True)
 
     def fit(self) -> None:
         log = MetricsLog(self.run_dir) if self.rank == 0 else None
+        elapsed = 0.0  # training and validation seconds of all the run's parts: time-to-accuracy
         if log is not None:
             log.truncate(self.start_epoch)
+            elapsed = log.read()[-1].get("elapsed_s", 0.0) if self.start_epoch else 0.0
         for epoch in range(self.start_epoch, self.config.epochs):
+            started = time.perf_counter()
             train = self.train_one_epoch(epoch)
             val = evaluate_center(self.network, self.val_loader, self.augmenter, self.device, self.autocast,
                                   len(self.classes))
-            self.end_epoch(epoch, train, val, log)
+            elapsed += time.perf_counter() - started
+            self.end_epoch(epoch, {**train, "elapsed_s": elapsed}, val, log)
 
 
 def new_run_dir(config: TrainConfig) -> Path:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from data.datasets import DATASETS
 from model.registry import describe_models, model_names
+from train import resolution
 
 
 @dataclass
@@ -31,6 +32,7 @@ class TrainConfig:
     pca_lighting: float = 0.1
     jitter: float = 0.0
     scale_crop: float = 1.0
+    res_schedule: str = ""  # "EPOCH:SIDE,...": progressive resizing (train/resolution.py); "" is 224 throughout
     seed: int = 0
     device: str = "auto"
     precision: str = "auto"
@@ -105,6 +107,9 @@ def build_parser(description: str) -> argparse.ArgumentParser:
     p.add_argument("--jitter", type=_fraction, default=d.jitter, help="brightness jitter amount; 0 off")
     p.add_argument("--scale-crop", type=float, default=d.scale_crop,
                    help="smallest crop area for scale-and-crop; 1 keeps the paper's fixed-scale crops")
+    p.add_argument("--res-schedule", default=d.res_schedule, metavar="EPOCH:SIDE,...",
+                   help="train on smaller crops early, e.g. 1:128,9:176,14:224 (epochs from 1); "
+                        "validation stays at 224")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--device", default=d.device, help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps")
     p.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default=d.precision,
@@ -128,6 +133,10 @@ def parse_config(argv: list[str] | None, description: str) -> TrainConfig:
         parser.error(f"--scale-crop must be in (0, 1], got {args.scale_crop}")
     if args.warmup_epochs < 0:
         parser.error(f"--warmup-epochs must be at least 0, got {args.warmup_epochs}")
+    try:
+        resolution.parse(args.res_schedule)
+    except resolution.ScheduleError as error:
+        parser.error(f"--res-schedule: {error}")
     config = TrainConfig(**vars(args))
     if config.epochs is None:
         config.epochs = default_epochs(config.dataset)

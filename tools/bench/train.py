@@ -7,9 +7,13 @@
     transforms in a DataLoader (2 workers), SGD as in references/classification/train.py;
 (b) this trainer at its defaults: the uint8 cache, augmentation on the device, the
     paper's AlexNet in channels_last with bf16 autocast where the CPU supports it; and,
-    beside it, this trainer driving the peer's own (lighter) network.
-Both at batch 128 on DIR/imagenette2-224sq; prints images/s and the ratio b/a. With
---epochs N, both also train N full epochs and report validation top-1 (centre crop).
+    beside it, where the time goes: the paper's network without LRN (paper/nolrn),
+    the paper's network trained on 160 and 128 px crops (--res-schedule), and this
+    trainer driving the peer's own (lighter) network.
+All at batch 128 on DIR/imagenette2-224sq; prints the CPU capability torch reports,
+images/s, the precision and the achieved training GFLOP/s of each row (forward and
+backward counted once with torch.utils.flop_counter), and the ratio b/a. With
+--epochs N, (a) and (b) also train N full epochs and report validation top-1 (centre crop).
 """
 import argparse
 import itertools
@@ -20,6 +24,7 @@ from pathlib import Path
 
 import torch
 from torch.nn import functional as F
+from torch.utils.flop_counter import FlopCounterMode
 from torchvision import datasets, models, transforms
 
 from train.alexnet import Trainer
@@ -61,14 +66,25 @@ def peer(root: Path, steps: int, epochs: int) -> tuple[float, float | None]:
     return rate, correct / len(val_set)
 
 
-def ours(root: Path, steps: int, epochs: int, model: str) -> tuple[float, float | None, str]:
+def training_flops(model: torch.nn.Module, side: int) -> float:
+    """Floating-point operations of one image's training step (forward and backward), at side px."""
+    images = torch.randn(2, 3, side, side).contiguous(memory_format=torch.channels_last)
+    with FlopCounterMode(display=False) as counter:
+        model(images).sum().backward()
+    model.zero_grad(set_to_none=True)
+    return counter.get_total_flops() / 2
+
+
+def ours(root: Path, steps: int, epochs: int, model: str, side: int = 224) -> tuple[float, float | None, str, float]:
     config = parse_config(["--dataset=folder", f"--data-dir={root}", "--quiet", f"--epochs={max(epochs, 1)}",
-                           f"--model={model}"], "")
+                           f"--model={model}", f"--res-schedule=1:{side}"], "")
     trainer = Trainer(config)
+    flops = training_flops(trainer.model, side)
 
     def step(images: torch.Tensor, labels: torch.Tensor) -> None:
         with trainer.autocast:
-            loss = F.cross_entropy(trainer.network(trainer.augmenter.train(images, trainer.generator)).float(), labels)
+            crops = trainer.augmenter.train(images, trainer.generator, side)
+            loss = F.cross_entropy(trainer.network(crops).float(), labels)
         trainer.optimizer.zero_grad()
         loss.backward()
         trainer.optimizer.step()
@@ -76,12 +92,12 @@ def ours(root: Path, steps: int, epochs: int, model: str) -> tuple[float, float 
     stream = itertools.chain.from_iterable(trainer.train_loader.epoch(e) for e in itertools.count())
     rate = timed(stream, step, steps)
     if not epochs:
-        return rate, None, trainer.precision
+        return rate, None, trainer.precision, flops
     for epoch in range(epochs):
         trainer.train_one_epoch(epoch)
     val = evaluate_center(trainer.network, trainer.val_loader, trainer.augmenter, trainer.device, trainer.autocast,
                           len(trainer.classes))
-    return rate, val["top1"], trainer.precision
+    return rate, val["top1"], trainer.precision, flops
 
 
 def timed(stream, step, steps: int) -> float:
@@ -103,15 +119,32 @@ def main() -> int:
     if not (root / "train").is_dir():
         parser.error(f"{root}/train does not exist")
     a, a_top1 = peer(root, args.steps, args.epochs)
-    b, b_top1, precision = ours(root, args.steps, args.epochs, "alexnet")
-    same, same_top1, _ = ours(root, args.steps, args.epochs, "torchvision")
-    print(f"\nmachine: {os.cpu_count()} CPU cores, torch {torch.__version__}, batch {BATCH}, {args.steps} timed steps")
-    print(f"(a) torchvision reference: alexnet, fp32, NCHW, ImageFolder+PIL : {a:7.1f} img/s")
-    print(f"(b) this trainer at its defaults (the paper's AlexNet, LRN, {precision}) : {b:7.1f} img/s   b/a = {b / a:.2f}")
-    print(f"    this trainer with the peer's network (--model=torchvision)  : {same:7.1f} img/s   /a  = {same / a:.2f}")
+    a_flops = training_flops(models.alexnet(num_classes=10), 224)
+    b, b_top1, precision, b_flops = ours(root, args.steps, args.epochs, "alexnet")
+    rows = {name: ours(root, args.steps, 0, model, side) for name, model, side in (
+        ("nolrn", "alexnet-nolrn", 224), ("160", "alexnet", 160), ("128", "alexnet", 128),
+        ("peer", "torchvision", 224))}
+
+    def line(label: str, rate: float, precision: str, flops: float, ratio: str = "") -> None:
+        print(f"{label:<58} {precision:>5} {rate:7.1f} img/s {rate * flops / 1e9:6.1f} GFLOP/s  {ratio}")
+
+    print(f"\nmachine: {os.cpu_count()} CPU cores, CPU capability {torch.backends.cpu.get_cpu_capability()}, "
+          f"torch {torch.__version__}, batch {BATCH}, {args.steps} timed steps")
+    line("(a) torchvision reference: alexnet, NCHW, ImageFolder+PIL", a, "fp32", a_flops)
+    line("(b) this trainer at its defaults (the paper's AlexNet, LRN)", b, precision, b_flops, f"b/a = {b / a:.2f}")
+    nolrn = rows["nolrn"]
+    line("    the paper's network without LRN (--model=alexnet-nolrn)", nolrn[0], nolrn[2], nolrn[3])
+    for side in ("160", "128"):
+        rate, _, row_precision, flops = rows[side]
+        line(f"    the paper's network at {side} px (--res-schedule=1:{side})", rate, row_precision, flops,
+             f"/b = {rate / b:.2f}")
+    peer_row = rows["peer"]
+    line("    this trainer with the peer's network (--model=torchvision)", peer_row[0], peer_row[2], peer_row[3],
+         f"/a = {peer_row[0] / a:.2f}")
+    print(f"paper/nolrn = {b / nolrn[0]:.2f}")
     if args.epochs:
         print(f"after {args.epochs} epoch(s), validation top-1 (centre crop): (a) {100 * a_top1:.1f}%  "
-              f"(b) {100 * b_top1:.1f}%  (torchvision network, this trainer) {100 * same_top1:.1f}%")
+              f"(b) {100 * b_top1:.1f}%")
     return 0
 
 
