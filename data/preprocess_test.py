@@ -72,10 +72,12 @@ def tree_with_bad_file(tmp_path) -> Path:
     return tree
 
 
-def test_bad_file_is_skipped_and_counted(tree_with_bad_file, tmp_path):
+def test_bad_file_is_skipped_and_counted(tree_with_bad_file, tmp_path, capsys):
     out = tmp_path / "out"
     assert preprocess.main(["--dataset=folder", f"--data-dir={tree_with_bad_file}", f"--out={out}",
                             "--splits=train", "--workers=1"]) == 0
+    printed = capsys.readouterr().out
+    assert "  skipped " in printed and "broken.JPEG: " in printed  # named on the console, with its reason
     train = open_split(out / "train")
     assert len(train) == 120 and len(train.manifest["skipped"]) == 1
     assert train.manifest["skipped"][0]["path"].endswith("broken.JPEG")
@@ -88,6 +90,19 @@ def test_bad_file_fails_the_run_when_asked(tree_with_bad_file, tmp_path, capsys)
                             "--splits=train", "--on-bad-image=fail"]) == 2
     assert "broken.JPEG" in capsys.readouterr().err
     assert not (out / "train").exists()
+
+
+def test_many_skipped_files_are_listed_up_to_twenty(capsys, tmp_path):
+    skipped = [{"path": f"img{i}.JPEG", "reason": "truncated"} for i in range(23)]
+    preprocess.print_skipped(skipped, tmp_path / "manifest.json")
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 21 and lines[0] == "  skipped img0.JPEG: truncated"
+    assert lines[-1] == f"  and 3 more, listed in {tmp_path / 'manifest.json'}"
+
+
+def test_a_split_done_in_no_time_reports_no_absurd_rate():
+    assert preprocess.speed(120, 0.0) == "0.0 s"
+    assert preprocess.speed(800, 2.0) == "2.0 s (400 img/s)"
 
 
 if __name__ == "__main__":

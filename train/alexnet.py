@@ -200,7 +200,7 @@ class Trainer:
                 if not math.isfinite(mean_loss):
                     raise TrainingStopped(
                         f"the training loss became {mean_loss} at epoch {epoch + 1}, step {step + 1}. "
-                        "Lower --lr, try --init kaiming, or --precision fp32; the last good checkpoint is kept"
+                        "Lower --lr or try --precision fp32; the last good checkpoint is kept"
                     )
                 bar.set_postfix(loss=f"{mean_loss:.3f}", acc=f"{int(correct[0]) / seen:.3f}",
                                 lr=f"{self.optimizer.param_groups[0]['lr']:.2g}",
@@ -243,7 +243,7 @@ class Trainer:
               f"{100 * val['top1']:5.1f}% top-5 {100 * val['top5']:5.1f}%  |  lr {lr:.2g}  "
               f"{train['images_per_s']:.0f} img/s at {train['train_side']} px" + ("  *best" if improved else ""),
               flush=True)
-        for warning in collapse_warnings(val["predicted"], val["loss"], self.names):
+        for warning in collapse_warnings(val["predicted"], val["loss"], self.names, vars(self.config)):
             print(f"WARNING: {warning}", file=sys.stderr, flush=True)
 
     def fit(self) -> None:
@@ -275,7 +275,11 @@ def resumed_config(config: TrainConfig, argv: list[str] | None) -> TrainConfig:
     """The run's saved config; flags that change what is trained must agree with it."""
     run_dir = Path(config.resume)
     if not (run_dir / "config.json").is_file():
-        raise CheckpointError(f"{run_dir} is not a run folder (no config.json)")
+        runs = sorted(run_dir.glob("*/last.pt"), key=lambda path: path.stat().st_mtime)
+        if not runs:
+            raise CheckpointError(f"{run_dir} is neither a run folder (no config.json) nor a folder of runs")
+        run_dir = runs[-1].parent  # given --out: its newest run, as //eval:tenpatch picks
+        print(f"{config.resume} holds runs; resuming the newest, {run_dir}")
     saved = TrainConfig.load(run_dir / "config.json")
     given, defaults = parse_config(argv or [], ""), parse_config([], "")
     free = {"epochs", "quiet", "device", "resume", "max_steps", "workers", "out", "compile"}
@@ -290,6 +294,7 @@ def resumed_config(config: TrainConfig, argv: list[str] | None) -> TrainConfig:
     for field in free:
         if getattr(given, field) != getattr(defaults, field):
             setattr(saved, field, getattr(given, field))
+    saved.resume = str(run_dir)
     return saved
 
 

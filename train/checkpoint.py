@@ -8,6 +8,8 @@ the old one, so the previous checkpoint stays whole until the new one is.
 """
 import errno
 import os
+import pickle
+import shutil
 from pathlib import Path
 
 import torch
@@ -44,10 +46,31 @@ def save(state: dict, path: Path) -> None:
             os.fsync(directory)
         finally:
             os.close(directory)
-    except OSError as error:
+    except (OSError, RuntimeError) as error:
+        # torch's zip writer reports a full disk as a RuntimeError ("unexpected pos ..."), not ENOSPC.
+        size = temporary.stat().st_size if temporary.exists() else 0
         temporary.unlink(missing_ok=True)
-        reason = "the disk is full" if error.errno == errno.ENOSPC else str(error)
-        raise CheckpointError(f"could not write {path}: {reason}; the previous checkpoint is kept") from None
+        free = shutil.disk_usage(path.parent).free
+        if getattr(error, "errno", None) == errno.ENOSPC or isinstance(error, RuntimeError):
+            needed = checkpoint_bytes(state)
+            if free < needed or getattr(error, "errno", None) == errno.ENOSPC:
+                raise CheckpointError(f"could not write {path}: the disk is full ({needed / 1e6:.0f} MB needed, "
+                                      f"{free / 1e6:.0f} MB free in {path.parent}); the previous checkpoint is "
+                                      "kept") from None
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(f"could not write {path}: {reason} ({size} bytes written); "
+                              "the previous checkpoint is kept") from None
+
+
+def checkpoint_bytes(state) -> int:
+    """Roughly the bytes torch.save writes for state: its tensors' storage."""
+    if isinstance(state, torch.Tensor):
+        return state.numel() * state.element_size()
+    if isinstance(state, dict):
+        return sum(checkpoint_bytes(value) for value in state.values())
+    if isinstance(state, (list, tuple)):
+        return sum(checkpoint_bytes(value) for value in state)
+    return 0
 
 
 def link(source: Path, target: Path) -> None:
@@ -66,5 +89,9 @@ def load(path: Path, device: torch.device | str = "cpu") -> dict:
         raise CheckpointError(f"{path} does not exist")
     try:
         return torch.load(path, map_location=device, weights_only=True)
+    except pickle.UnpicklingError:  # weights_only refused a class or function: never run it
+        raise CheckpointError(f"{path} is not a checkpoint of this project: it holds objects other than tensors, "
+                              "refused without running them") from None
     except Exception as error:  # a truncated or foreign file: say which, not a traceback
-        raise CheckpointError(f"{path} is not a readable checkpoint ({type(error).__name__}: {error})") from None
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise CheckpointError(f"{path} is not a readable checkpoint ({type(error).__name__}: {first_line})") from None

@@ -6,8 +6,10 @@ from pathlib import Path
 import torch
 
 
-def collapse_warnings(predicted_counts: torch.Tensor, val_loss: float, names: list[str]) -> list[str]:
-    """Signs that the network predicts (nearly) one class or nothing at all."""
+def collapse_warnings(predicted_counts: torch.Tensor, val_loss: float, names: list[str],
+                      settings: dict | None = None) -> list[str]:
+    """Signs that the network predicts (nearly) one class or nothing at all, with advice that fits
+    the run's settings (its TrainConfig as a dict: shuffle, init, lr)."""
     classes = len(predicted_counts)
     total = int(predicted_counts.sum())
     warnings = []
@@ -18,11 +20,20 @@ def collapse_warnings(predicted_counts: torch.Tensor, val_loss: float, names: li
     if abs(val_loss - math.log(classes)) < 0.01 * math.log(classes):
         warnings.append(f"validation loss {val_loss:.3f} sits at ln({classes}) = {math.log(classes):.3f}: chance level")
     if warnings:
-        warnings.append(
-            "likely causes: unshuffled (class-sorted) data, a learning rate too high or too low for this init "
-            "(try --init kaiming or a lower --lr), or dead ReLUs from the N(0, 0.01) init"
-        )
+        warnings.append("likely causes: " + "; ".join(collapse_advice(settings or {})))
     return warnings
+
+
+def collapse_advice(settings: dict) -> list[str]:
+    advice = []
+    if settings.get("shuffle") is False:
+        advice.append("the batches are class-sorted (--no-shuffle): drop that flag")
+    lr = settings.get("lr")
+    lower = f"a lower --lr (this run: {lr:g}, try {lr / 3:.2g})" if lr else "a lower --lr"
+    if settings.get("init") == "paper":
+        advice.append("the paper's N(0, 0.01) init leaves ReLUs dead: try --init kaiming")
+    advice.append(f"a learning rate too high for this network: try {lower}, or --warmup-epochs 2")
+    return advice
 
 
 class MetricsLog:

@@ -43,5 +43,18 @@ def test_an_interrupted_checkpoint_write_leaves_the_previous_one(tmp_path):
     assert json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])["epoch"] == 1
 
 
+def test_resume_given_the_out_folder_continues_its_newest_run(tmp_path, capsys):
+    assert main(ARGS + ["--epochs=1", f"--out={tmp_path}"]) == 0
+    (run,) = list(tmp_path.iterdir())
+    assert main([f"--resume={tmp_path}", "--epochs=2", "--quiet"]) == 0
+    assert f"resuming the newest, {run}" in capsys.readouterr().out
+    assert [row["epoch"] for row in metrics(run)] == [0, 1]
+
+
+def test_resume_of_a_folder_without_runs_is_a_clear_error(tmp_path, capsys):
+    assert main([f"--resume={tmp_path}", "--quiet"]) == 2
+    assert "neither a run folder" in capsys.readouterr().err
+
+
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))
