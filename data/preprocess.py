@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch.distributed as dist
 from tqdm import tqdm
 
 from data import turbo
@@ -175,6 +176,26 @@ def preprocess(args: argparse.Namespace) -> None:
                 stats = write_stats(out)
                 print(f"{out}/stats.json: channel mean {np.round(stats['mean'], 1).tolist()}, "
                       f"eigenvalues {np.round(stats['eigenvalues'], 1).tolist()}")
+
+
+def prepare_cache(dataset: str, data_dir: str | None, cache_dir: str | None = None, rank: int = 0) -> Path:
+    """The uint8 cache of the dataset, built on first use (by rank 0 while other ranks wait):
+    cache_dir, or ~/.cache/alexnet/cache/<dataset>-<hash of the source folder>."""
+    root = dataset_root(dataset, data_dir)
+    digest = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:10]
+    cache = Path(cache_dir or Path.home() / ".cache" / "alexnet" / "cache" / f"{dataset}-{digest}")
+    manifests = [read_manifest(cache / split) for split in ("train", "val")]
+    complete = all(manifests)
+    if complete and any(m["source"] != str(root.resolve()) for m in manifests):
+        raise CacheError(f"{cache} holds a cache of {manifests[0]['source']}, not of {root.resolve()}; "
+                         "choose another --cache-dir")
+    if rank == 0 and not complete:
+        args = [f"--dataset={dataset}", f"--out={cache}", f"--data-dir={root}"]
+        if main(args) != 0:
+            raise CacheError(f"could not build the cache in {cache} (see the message above)")
+    if dist.is_initialized():
+        dist.barrier()
+    return cache
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

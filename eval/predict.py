@@ -18,8 +18,8 @@ from data import turbo
 from data.augment import AugmentConfig, Augmenter
 from data.decode import BadImage
 from eval.loading import checkpoint_path, load_trained
-from train.alexnet import pick_device
 from train.checkpoint import CheckpointError
+from train.device import pick_device
 
 
 @torch.no_grad()

@@ -15,7 +15,6 @@ Writes tenpatch.json, tenpatch.md, confusion.txt and confusion.png into the run 
 import argparse
 import os
 import sys
-from contextlib import nullcontext
 from pathlib import Path
 
 import torch
@@ -27,9 +26,9 @@ from data.cache import CacheError, open_split
 from data.datasets import DATASETS, DataError
 from eval.loading import checkpoint_path, load_trained
 from eval.report import confusion_matrix, error_rates, write_confusion_png, write_reports
-from train.alexnet import autocast_for, pick_device, prepare_cache
+from data.preprocess import prepare_cache
 from train.checkpoint import CheckpointError
-from train.config import TrainConfig
+from train.device import autocast_context, pick_device
 
 
 @torch.no_grad()
@@ -50,16 +49,15 @@ def evaluate(args: argparse.Namespace) -> dict:
     path = checkpoint_path(args.run, args.checkpoint, args.which)
     trained = load_trained(path, device)
     saved = trained.config
-    config = TrainConfig(dataset=args.dataset or saved["dataset"], data_dir=args.data_dir or saved["data_dir"],
-                         cache_dir=args.cache_dir or (None if args.dataset else saved["cache_dir"]))
-    val = open_split(prepare_cache(config, rank=0) / "val")
+    dataset = args.dataset or saved["dataset"]
+    cache_dir = args.cache_dir or (None if args.dataset else saved["cache_dir"])
+    val = open_split(prepare_cache(dataset, args.data_dir or saved["data_dir"], cache_dir) / "val")
     if val.classes != trained.classes:
         raise DataError(f"the validation classes ({len(val.classes)}: {val.classes[:3]}...) differ from the "
                         f"checkpoint's ({len(trained.classes)}: {trained.classes[:3]}...)")
     augmenter = Augmenter(trained.stats, AugmentConfig(), device)
     loader = BatchLoader(val, args.batch_size, shuffle=False, drop_last=False)
-    dtype, _ = autocast_for(args.precision, device)
-    autocast = torch.autocast(device.type, dtype=dtype) if dtype else nullcontext()
+    autocast, _ = autocast_context(args.precision, device)
     logits, labels = ten_patch_logits(trained.model, loader, augmenter, device, autocast, args.quiet)
     scores = {
         "center": logits[:, 4],
@@ -71,7 +69,7 @@ def evaluate(args: argparse.Namespace) -> dict:
         "checkpoint": str(path),
         "checkpoint_sha256": trained.sha256,
         "model": saved["model"],
-        "dataset": config.dataset,
+        "dataset": dataset,
         "images": len(labels),
         "default": default,
         "methods": {name: error_rates(score, labels) for name, score in scores.items()},

@@ -12,12 +12,10 @@ by 10 when the validation error stops improving; random 224 crops of the 256 ima
 random mirrors and PCA lighting (data/augment.py). Each run writes a folder under
 --out: config.json, metrics.jsonl, curves.png, last.pt and best.pt.
 """
-import hashlib
 import math
 import os
 import sys
 import time
-from contextlib import nullcontext
 from pathlib import Path
 
 import torch
@@ -29,62 +27,19 @@ from tqdm import tqdm
 from data import preprocess
 from data.augment import AugmentConfig, Augmenter
 from data.batches import BatchLoader
-from data.cache import CacheError, open_split, read_manifest, read_stats
-from data.datasets import DataError, dataset_root
+from data.cache import CacheError, open_split, read_stats
+from data.datasets import DataError
 from model.registry import create_model
 from train import checkpoint, resolution
 from train.checkpoint import CheckpointError
 from train.config import TrainConfig, parse_config
+from train.device import autocast_context, autocast_for, pick_device
 from train.evaluate import evaluate_center, topk_correct
 from train.monitor import MetricsLog, collapse_warnings
 
 
 class TrainingStopped(Exception):
     pass
-
-
-def pick_device(name: str, local_rank: int = 0) -> torch.device:
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda", local_rank)
-        if torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise DataError("--device cuda asked for, but torch sees no CUDA device")
-    return device
-
-
-def autocast_for(precision: str, device: torch.device) -> tuple[torch.dtype | None, bool]:
-    """(autocast dtype or None, whether a GradScaler is needed)."""
-    if precision == "auto":
-        if device.type == "cuda":
-            precision = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-        elif device.type == "cpu" and torch.ops.mkldnn._is_mkldnn_bf16_supported():
-            precision = "bf16"
-        else:
-            precision = "fp32"
-    return {"fp32": (None, False), "bf16": (torch.bfloat16, False), "fp16": (torch.float16, True)}[precision]
-
-
-def prepare_cache(config: TrainConfig, rank: int) -> Path:
-    """The uint8 cache of the dataset, built on first use (by rank 0 while the others wait)."""
-    root = dataset_root(config.dataset, config.data_dir)
-    digest = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:10]
-    cache = Path(config.cache_dir or Path.home() / ".cache" / "alexnet" / "cache" / f"{config.dataset}-{digest}")
-    manifests = [read_manifest(cache / split) for split in ("train", "val")]
-    complete = all(manifests)
-    if complete and any(m["source"] != str(root.resolve()) for m in manifests):
-        raise CacheError(f"{cache} holds a cache of {manifests[0]['source']}, not of {root.resolve()}; "
-                         "choose another --cache-dir")
-    if rank == 0 and not complete:
-        args = [f"--dataset={config.dataset}", f"--out={cache}", f"--data-dir={root}"]
-        if preprocess.main(args) != 0:
-            raise CacheError(f"could not build the cache in {cache} (see the message above)")
-    if dist.is_initialized():
-        dist.barrier()
-    return cache
 
 
 def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
@@ -105,7 +60,7 @@ class Trainer:
         self.config, self.rank, self.world = config, rank, world
         self.run_dir: Path | None = None  # set by run() once the data is known to be good; rank 0 only
         self.device = pick_device(config.device, local_rank)
-        cache = prepare_cache(config, rank)
+        cache = preprocess.prepare_cache(config.dataset, config.data_dir, config.cache_dir, rank)
         self.train_split, self.val_split = open_split(cache / "train"), open_split(cache / "val")
         self.stats = read_stats(cache)
         self.classes, self.names = self.train_split.classes, self.train_split.names
@@ -129,10 +84,8 @@ class Trainer:
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=config.lr, momentum=config.momentum,
                                          weight_decay=config.weight_decay)
         self.scheduler = build_scheduler(config, self.optimizer)
-        dtype, needs_scaler = autocast_for(config.precision, self.device)
-        self.autocast = torch.autocast(self.device.type, dtype=dtype) if dtype else nullcontext()
-        self.scaler = torch.amp.GradScaler(self.device.type, enabled=needs_scaler)
-        self.precision = str(dtype).removeprefix("torch.") if dtype else "fp32"
+        self.autocast, self.precision = autocast_context(config.precision, self.device)
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=autocast_for(config.precision, self.device)[1])
         self.network = self.model
         if world > 1:
             self.network = DistributedDataParallel(self.model, device_ids=[local_rank] if pin else None)

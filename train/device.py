@@ -1,0 +1,39 @@
+"""Where a run computes and in which precision: one choice for training and evaluation alike."""
+from contextlib import AbstractContextManager, nullcontext
+
+import torch
+
+from data.datasets import DataError
+
+
+def pick_device(name: str, local_rank: int = 0) -> torch.device:
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda", local_rank)
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise DataError("--device cuda asked for, but torch sees no CUDA device")
+    return device
+
+
+def autocast_for(precision: str, device: torch.device) -> tuple[torch.dtype | None, bool]:
+    """(autocast dtype or None, whether a GradScaler is needed)."""
+    if precision == "auto":
+        if device.type == "cuda":
+            precision = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+        elif device.type == "cpu" and torch.ops.mkldnn._is_mkldnn_bf16_supported():
+            precision = "bf16"
+        else:
+            precision = "fp32"
+    return {"fp32": (None, False), "bf16": (torch.bfloat16, False), "fp16": (torch.float16, True)}[precision]
+
+
+def autocast_context(precision: str, device: torch.device) -> tuple[AbstractContextManager, str]:
+    """The autocast context for precision on device, and the precision's name (fp32, bfloat16, float16)."""
+    dtype, _ = autocast_for(precision, device)
+    if dtype is None:
+        return nullcontext(), "fp32"
+    return torch.autocast(device.type, dtype=dtype), str(dtype).removeprefix("torch.")
