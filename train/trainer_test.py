@@ -90,7 +90,7 @@ def test_bad_data_leaves_no_empty_run_folder(tmp_path, capsys):
 
 def test_resume_of_a_folder_without_a_run_is_refused(tmp_path, capsys):
     assert main(["--dataset=sample", f"--resume={tmp_path}"]) == 2
-    assert "not a run folder" in capsys.readouterr().err
+    assert "neither a run folder" in capsys.readouterr().err
 
 
 def test_resume_with_another_model_is_refused(run, capsys):
