@@ -57,7 +57,7 @@ def evaluate(args: argparse.Namespace) -> dict:
                         f"checkpoint's ({len(trained.classes)}: {trained.classes[:3]}...)")
     augmenter = Augmenter(trained.stats, AugmentConfig(), device)
     loader = BatchLoader(val, args.batch_size, shuffle=False, drop_last=False)
-    autocast, _ = autocast_context(args.precision, device)
+    autocast, _, _ = autocast_context(args.precision, device)
     logits, labels = ten_patch_logits(trained.model, loader, augmenter, device, autocast, args.quiet)
     scores = {
         "center": logits[:, 4],

@@ -33,7 +33,7 @@ from model.registry import create_model
 from train import checkpoint, resolution
 from train.checkpoint import CheckpointError
 from train.config import TrainConfig, parse_config
-from train.device import autocast_context, autocast_for, pick_device
+from train.device import autocast_context, pick_device
 from train.evaluate import evaluate_center, topk_correct
 from train.monitor import MetricsLog, collapse_warnings
 
@@ -84,8 +84,8 @@ class Trainer:
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=config.lr, momentum=config.momentum,
                                          weight_decay=config.weight_decay)
         self.scheduler = build_scheduler(config, self.optimizer)
-        self.autocast, self.precision = autocast_context(config.precision, self.device)
-        self.scaler = torch.amp.GradScaler(self.device.type, enabled=autocast_for(config.precision, self.device)[1])
+        self.autocast, self.precision, needs_scaler = autocast_context(config.precision, self.device)
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=needs_scaler)
         self.network = self.model
         if world > 1:
             self.network = DistributedDataParallel(self.model, device_ids=[local_rank] if pin else None)
@@ -204,7 +204,8 @@ class Trainer:
         elapsed = 0.0  # training and validation seconds of all the run's parts: time-to-accuracy
         if log is not None:
             log.truncate(self.start_epoch)
-            elapsed = log.read()[-1].get("elapsed_s", 0.0) if self.start_epoch else 0.0
+            rows = log.read()
+            elapsed = rows[-1].get("elapsed_s", 0.0) if rows else 0.0
         for epoch in range(self.start_epoch, self.config.epochs):
             started = time.perf_counter()
             train = self.train_one_epoch(epoch)

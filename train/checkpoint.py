@@ -47,19 +47,20 @@ def save(state: dict, path: Path) -> None:
         finally:
             os.close(directory)
     except (OSError, RuntimeError) as error:
-        # torch's zip writer reports a full disk as a RuntimeError ("unexpected pos ..."), not ENOSPC.
-        size = temporary.stat().st_size if temporary.exists() else 0
         temporary.unlink(missing_ok=True)
-        free = shutil.disk_usage(path.parent).free
-        if getattr(error, "errno", None) == errno.ENOSPC or isinstance(error, RuntimeError):
-            needed = checkpoint_bytes(state)
-            if free < needed or getattr(error, "errno", None) == errno.ENOSPC:
-                raise CheckpointError(f"could not write {path}: the disk is full ({needed / 1e6:.0f} MB needed, "
-                                      f"{free / 1e6:.0f} MB free in {path.parent}); the previous checkpoint is "
-                                      "kept") from None
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise CheckpointError(f"could not write {path}: {reason} ({size} bytes written); "
-                              "the previous checkpoint is kept") from None
+        needed, free = checkpoint_bytes(state), shutil.disk_usage(path.parent).free
+        # torch's zip writer reports a full disk as a RuntimeError ("unexpected pos ..."), not ENOSPC.
+        if getattr(error, "errno", None) == errno.ENOSPC or (isinstance(error, RuntimeError) and free < needed):
+            reason = f"the disk is full ({needed / 1e6:.0f} MB needed, {free / 1e6:.0f} MB free in {path.parent})"
+        else:
+            reason = first_line(error)
+        raise CheckpointError(f"could not write {path}: {reason}; the previous checkpoint is kept") from None
+
+
+def first_line(error: Exception) -> str:
+    """An exception in one line: torch's messages run to many."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def checkpoint_bytes(state) -> int:
@@ -93,5 +94,5 @@ def load(path: Path, device: torch.device | str = "cpu") -> dict:
         raise CheckpointError(f"{path} is not a checkpoint of this project: it holds objects other than tensors, "
                               "refused without running them") from None
     except Exception as error:  # a truncated or foreign file: say which, not a traceback
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        raise CheckpointError(f"{path} is not a readable checkpoint ({type(error).__name__}: {first_line})") from None
+        reason = f"{type(error).__name__}: {first_line(error)}"
+        raise CheckpointError(f"{path} is not a readable checkpoint ({reason})") from None

@@ -31,9 +31,10 @@ def autocast_for(precision: str, device: torch.device) -> tuple[torch.dtype | No
     return {"fp32": (None, False), "bf16": (torch.bfloat16, False), "fp16": (torch.float16, True)}[precision]
 
 
-def autocast_context(precision: str, device: torch.device) -> tuple[AbstractContextManager, str]:
-    """The autocast context for precision on device, and the precision's name (fp32, bfloat16, float16)."""
-    dtype, _ = autocast_for(precision, device)
+def autocast_context(precision: str, device: torch.device) -> tuple[AbstractContextManager, str, bool]:
+    """The autocast context for precision on device, the precision's name (fp32, bfloat16, float16),
+    and whether training needs a GradScaler."""
+    dtype, needs_scaler = autocast_for(precision, device)
     if dtype is None:
-        return nullcontext(), "fp32"
-    return torch.autocast(device.type, dtype=dtype), str(dtype).removeprefix("torch.")
+        return nullcontext(), "fp32", needs_scaler
+    return torch.autocast(device.type, dtype=dtype), str(dtype).removeprefix("torch."), needs_scaler

@@ -6,6 +6,7 @@ import pytest
 
 from train import resolution
 from train.alexnet import main
+from train.monitor import MetricsLog
 
 ARGS = ["--dataset=sample", "--batch-size=16", "--max-steps=2", "--quiet", "--seed=5", "--res-schedule=1:96,3:160"]
 
@@ -40,7 +41,7 @@ def test_bad_schedule_on_the_command_line_is_a_usage_error(capsys):
 
 
 def rows(run_dir):
-    return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    return MetricsLog(run_dir).read()
 
 
 def test_resume_in_the_middle_of_a_schedule_is_exact(tmp_path):
