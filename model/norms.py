@@ -3,6 +3,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from model import lrn_kernel
+
 # The paper's constants: b = a / (k + alpha * sum_{n neighbours} a^2) ** beta.
 LRN_SIZE, LRN_K, LRN_ALPHA, LRN_BETA = 5, 2.0, 1e-4, 0.75
 
@@ -25,10 +27,17 @@ class _LRNFunction(torch.autograd.Function):
     the same banded sum applied to g * b / d: three element-wise passes and one
     banded 1x1 convolution backward, four and one forward. d^-0.75 is taken as
     rsqrt(d) * sqrt(rsqrt(d)), far cheaper than pow on CPUs.
+
+    On CPU, where Bazel has built it, model/lrn_kernel.cc does the same in one pass
+    over memory each way; these PyTorch operations serve GPUs and runs without Bazel.
     """
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, size: int, alpha: float, beta: float, k: float) -> torch.Tensor:
+        ctx.fused, ctx.constants = lrn_kernel.supports(x), (size, alpha, beta, k)
+        if ctx.fused:
+            ctx.save_for_backward(x)
+            return lrn_kernel.forward(x, size, alpha, beta, k)
         band = _band(x.shape[1], size, x)
         # alpha rides in the band's weights and k in the bias: the convolution yields the divisor.
         divisor = F.conv2d(x * x, band * alpha, torch.full((x.shape[1],), k, device=x.device, dtype=x.dtype))
@@ -44,6 +53,9 @@ class _LRNFunction(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
+        if ctx.fused:
+            (x,) = ctx.saved_tensors
+            return lrn_kernel.backward(x, grad, *ctx.constants), None, None, None, None
         x, scale, divisor, band = ctx.saved_tensors
         grad_scaled = grad * scale
         neighbours = F.conv2d(torch.mul(grad_scaled, x).div_(divisor), band)
@@ -64,6 +76,8 @@ class LocalResponseNorm(nn.Module):
 
     def __init__(self, size: int = LRN_SIZE, alpha: float = LRN_ALPHA, beta: float = LRN_BETA, k: float = LRN_K):
         super().__init__()
+        if size < 1 or size % 2 == 0:
+            raise ValueError(f"the LRN window must be an odd number of channels (centred on each), got {size}")
         self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -4,6 +4,7 @@
     tools/bazel run //train:alexnet -- --dataset=sample --epochs=3          # offline demo
     tools/bazel run //train:alexnet -- --dataset=folder --data-dir DIR      # any train/ val/ tree
     tools/bazel run //train:alexnet -- --resume runs/alexnet-sample-20261126-093000
+    tools/bazel run //train:alexnet -- --recipe fast --dataset=folder --data-dir DIR   # see docs/RESULTS.md
     python -m train.alexnet --dataset=sample                              # without Bazel
     torchrun --nproc_per_node=8 -m train.alexnet --dataset=imagenet --data-dir DIR
 
@@ -47,7 +48,21 @@ def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
         group["lr"] = lr
 
 
+def step_lr(config: TrainConfig, step: int, steps_per_epoch: int) -> float | None:
+    """The learning rate set before each step: the linear warm-up, then the linear schedule's
+    straight line to 0 at the last step. None: the per-epoch scheduler sets it."""
+    warmup = config.warmup_epochs * steps_per_epoch
+    if step < warmup:
+        return config.lr * (step + 1) / warmup
+    if config.schedule == "linear":
+        total = config.epochs * steps_per_epoch
+        return config.lr * max(total - step, 0) / (total - warmup)
+    return None
+
+
 def build_scheduler(config: TrainConfig, optimizer: torch.optim.Optimizer):
+    if config.schedule == "linear":  # set every step by step_lr
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: 1.0)
     if config.schedule == "plateau":
         return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, "min", factor=0.1, patience=config.patience)
     if config.schedule == "step":
@@ -123,7 +138,6 @@ class Trainer:
         config = self.config
         self.network.train()
         steps = min(len(self.train_loader), config.max_steps or len(self.train_loader))
-        warmup_steps = config.warmup_epochs * len(self.train_loader)
         side = resolution.side_at(self.res_schedule, epoch)
         loss_sum = torch.zeros((), device=self.device, dtype=torch.float64)
         correct = torch.zeros(2, device=self.device, dtype=torch.int64)
@@ -133,14 +147,14 @@ class Trainer:
         for step, (images, labels) in enumerate(self.train_loader.epoch(epoch)):
             if step == steps:
                 break
-            global_step = epoch * len(self.train_loader) + step
-            if global_step < warmup_steps:
-                set_lr(self.optimizer, config.lr * (global_step + 1) / warmup_steps)
+            lr = step_lr(config, epoch * len(self.train_loader) + step, len(self.train_loader))
+            if lr is not None:
+                set_lr(self.optimizer, lr)
             images = images.to(self.device, non_blocking=True)
             labels = labels.to(self.device, non_blocking=True)
             with self.autocast:
                 logits = self.network(self.augmenter.train(images, self.generator, side))
-                loss = F.cross_entropy(logits.float(), labels)
+                loss = F.cross_entropy(logits.float(), labels, label_smoothing=config.label_smoothing)
             self.optimizer.zero_grad(set_to_none=True)
             self.scaler.scale(loss).backward()
             self.scaler.step(self.optimizer)
@@ -175,7 +189,7 @@ class Trainer:
                                   "The last good checkpoint is kept")
         error = 1 - val["top1"]
         lr = self.optimizer.param_groups[0]["lr"]
-        if epoch + 1 >= self.config.warmup_epochs:
+        if epoch + 1 >= self.config.warmup_epochs and self.config.schedule != "linear":
             if self.config.schedule == "plateau":
                 self.scheduler.step(error)
             else:
@@ -206,13 +220,16 @@ class Trainer:
             log.truncate(self.start_epoch)
             rows = log.read()
             elapsed = rows[-1].get("elapsed_s", 0.0) if rows else 0.0
-        for epoch in range(self.start_epoch, self.config.epochs):
+        last = min(self.config.epochs, self.config.stop_after or self.config.epochs)
+        for epoch in range(self.start_epoch, last):
             started = time.perf_counter()
             train = self.train_one_epoch(epoch)
             val = evaluate_center(self.network, self.val_loader, self.augmenter, self.device, self.autocast,
                                   len(self.classes))
             elapsed += time.perf_counter() - started
             self.end_epoch(epoch, {**train, "elapsed_s": elapsed}, val, log)
+        if last < self.config.epochs and self.rank == 0:
+            print(f"stopped after epoch {last} of {self.config.epochs}; continue with --resume {self.run_dir}")
 
 
 def new_run_dir(config: TrainConfig) -> Path:
@@ -236,7 +253,7 @@ def resumed_config(config: TrainConfig, argv: list[str] | None) -> TrainConfig:
         print(f"{config.resume} holds runs; resuming the newest, {run_dir}")
     saved = TrainConfig.load(run_dir / "config.json")
     given, defaults = parse_config(argv or [], ""), parse_config([], "")
-    free = {"epochs", "quiet", "device", "resume", "max_steps", "workers", "out", "compile"}
+    free = {"epochs", "quiet", "device", "resume", "max_steps", "stop_after", "workers", "out", "compile"}
     for field in vars(saved):
         if field in free or getattr(given, field) == getattr(defaults, field):
             continue  # not given on this command line
@@ -248,6 +265,7 @@ def resumed_config(config: TrainConfig, argv: list[str] | None) -> TrainConfig:
     for field in free:
         if getattr(given, field) != getattr(defaults, field):
             setattr(saved, field, getattr(given, field))
+    saved.stop_after = given.stop_after  # a part's stopping point is not the next part's
     saved.resume = str(run_dir)
     return saved
 

@@ -33,6 +33,24 @@ def test_resumed_run_matches_an_uninterrupted_one(tmp_path):
     assert metrics(killed) == metrics(straight)
 
 
+def test_fast_recipe_run_in_parts_matches_an_uninterrupted_one(tmp_path, capsys):
+    # The linear schedule spans --epochs, so a part ends with --stop-after, not a smaller --epochs.
+    fast = ARGS + ["--recipe=fast", "--epochs=3", "--warmup-epochs=1", "--res-schedule=1:96,3:128"]
+    assert main(fast + [f"--out={tmp_path / 'straight'}"]) == 0
+    (straight,) = list((tmp_path / "straight").iterdir())
+    assert main(fast + ["--stop-after=1", f"--out={tmp_path / 'parts'}"]) == 0
+    (parts,) = list((tmp_path / "parts").iterdir())
+    assert f"stopped after epoch 1 of 3; continue with --resume {parts}" in capsys.readouterr().out
+    assert main([f"--resume={parts}", "--stop-after=2", "--quiet"]) == 0
+    assert main([f"--resume={parts}", "--quiet"]) == 0
+
+    assert metrics(parts) == metrics(straight)
+    lrs = [row["lr"] for row in metrics(straight)]
+    assert max(lrs) <= 0.02 and lrs[1] > lrs[2] > 0
+    config = json.loads((parts / "config.json").read_text())
+    assert (config["recipe"], config["schedule"], config["label_smoothing"]) == ("fast", "linear", 0.1)
+
+
 def test_an_interrupted_checkpoint_write_leaves_the_previous_one(tmp_path):
     assert main(ARGS + ["--epochs=1", f"--out={tmp_path}"]) == 0
     (run,) = list(tmp_path.iterdir())

@@ -7,7 +7,8 @@
     transforms in a DataLoader (2 workers), SGD as in references/classification/train.py;
 (b) this trainer at its defaults: the uint8 cache, augmentation on the device, the
     paper's AlexNet in channels_last with bf16 autocast where the CPU supports it; and,
-    beside it, where the time goes: the paper's network without LRN (paper/nolrn),
+    beside it, where the time goes: the paper's network with its LRN in PyTorch
+    operations instead of the fused kernel, and without LRN (paper/nolrn),
     the paper's network trained on 160 and 128 px crops (--res-schedule), and this
     trainer driving the peer's own (lighter) network.
 All at batch 128 on DIR/imagenette2-224sq; prints the CPU capability torch reports,
@@ -27,6 +28,7 @@ from torch.nn import functional as F
 from torch.utils.flop_counter import FlopCounterMode
 from torchvision import datasets, models, transforms
 
+from model import lrn_kernel
 from train.alexnet import Trainer
 from train.config import parse_config
 from train.evaluate import evaluate_center
@@ -124,6 +126,8 @@ def main() -> int:
     rows = {name: ours(root, args.steps, 0, model, side) for name, model, side in (
         ("nolrn", "alexnet-nolrn", 224), ("160", "alexnet", 160), ("128", "alexnet", 128),
         ("peer", "torchvision", 224))}
+    with lrn_kernel.disabled():
+        rows["eager"] = ours(root, args.steps, 0, "alexnet")
 
     def line(label: str, rate: float, precision: str, flops: float, ratio: str = "") -> None:
         print(f"{label:<58} {precision:>5} {rate:7.1f} img/s {rate * flops / 1e9:6.1f} GFLOP/s  {ratio}")
@@ -132,6 +136,9 @@ def main() -> int:
           f"torch {torch.__version__}, batch {BATCH}, {args.steps} timed steps")
     line("(a) torchvision reference: alexnet, NCHW, ImageFolder+PIL", a, "fp32", a_flops)
     line("(b) this trainer at its defaults (the paper's AlexNet, LRN)", b, precision, b_flops, f"b/a = {b / a:.2f}")
+    eager = rows["eager"]
+    line("    the same, LRN in PyTorch operations (no fused kernel)", eager[0], eager[2], eager[3],
+         f"/b = {eager[0] / b:.2f}")
     nolrn = rows["nolrn"]
     line("    the paper's network without LRN (--model=alexnet-nolrn)", nolrn[0], nolrn[2], nolrn[3])
     for side in ("160", "128"):
