@@ -1,0 +1,51 @@
+"""The re-pin tool reads Debian's package index and writes pins.bzl in the form the build loads."""
+import sys
+from pathlib import Path
+
+import pytest
+
+from tools.python import repin
+
+PINS = Path(__file__).with_name("pins.bzl")
+
+
+def stanza(package: str, version: str, sha256: str) -> str:
+    """One entry of dists/bookworm/main/binary-amd64/Packages, as the archive writes it."""
+    return (f"Package: {package}\nSource: python3.11\nVersion: {version}\nInstalled-Size: 3870\n"
+            f"Depends: libc6 (>= 2.14),\n libssl3 (>= 3.0.0)\nFilename: pool/main/p/python3.11/"
+            f"{package}_{version}_amd64.deb\nSize: 817740\nMD5sum: 0123\nSHA256: {sha256}\n")
+
+
+def pinned() -> dict:
+    """The packages as pins.bzl holds them, read with the build's own Starlark-as-Python reading."""
+    scope = {}
+    exec(PINS.read_text(), scope)  # pins.bzl is plain assignments, valid Python too
+    return scope["PACKAGES"], scope["SNAPSHOT"]
+
+
+def test_committed_pins_are_what_the_tool_writes():
+    packages, snapshot = pinned()
+    assert set(packages) == set(repin.PACKAGES)
+    assert repin.render(packages, snapshot) == PINS.read_text()
+
+
+def test_index_gives_each_packages_version_path_and_sha256():
+    index = "\n".join(stanza(name, "3.11.2-6+deb12u9", str(i) * 64) for i, name in enumerate(repin.PACKAGES))
+    index += "\n" + stanza("python3.11-venv", "3.11.2-6+deb12u9", "f" * 64)
+    found = repin.parse_index(index)
+    assert found["python3.11"] == ("3.11.2-6+deb12u9", "pool/main/p/python3.11/python3.11_3.11.2-6+deb12u9_amd64.deb",
+                                   str(repin.PACKAGES.index("python3.11")) * 64)
+    assert set(found) == set(repin.PACKAGES)
+
+
+def test_missing_or_mixed_packages_are_refused_by_name():
+    partial = "\n".join(stanza(name, "1", "a" * 64) for name in repin.PACKAGES[:3])
+    with pytest.raises(ValueError, match="no python3.11-minimal"):
+        repin.parse_index(partial)
+    mixed = partial + "\n" + stanza(repin.PACKAGES[3], "2", "a" * 64)
+    with pytest.raises(ValueError, match="different versions"):
+        repin.parse_index(mixed)
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__, "-q"]))
