@@ -10,7 +10,7 @@ from model.registry import describe_models, model_names
 from train import resolution
 
 
-# What --recipe fast changes from the paper's recipe (docs/RESULTS.md has the evidence);
+# What --recipe fast changes from the paper's recipe (docs/RESULTS.md has its run);
 # each stays a flag of its own, and a flag given on the command line wins.
 RECIPES = {
     "paper": {},

@@ -69,8 +69,9 @@ def _debian_python_impl(rctx):
                    "point release: run `tools/bazel run //tools/python:repin`, or set ALEXNET_DEBIAN_MIRROR " +
                    "to a mirror that still has it") % (package, version, sha256, ", ".join(_urls(rctx, path)))
             print("WARNING: " + why)  # buildifier: disable=print
-            rctx.file("python3", _BROKEN % why.replace('"', "'").replace("`", "'"), executable = True)
-            rctx.file("usr/bin/python3.11", _BROKEN % why.replace('"', "'").replace("`", "'"), executable = True)
+            broken = _BROKEN % why.replace('"', "'").replace("`", "'")
+            rctx.file("python3", broken, executable = True)
+            rctx.file("usr/bin/python3.11", broken, executable = True)
             rctx.file("BUILD.bazel", _BUILD)
             return
         data = [entry for entry in rctx.path(staging).readdir() if entry.basename.startswith("data.tar")]
