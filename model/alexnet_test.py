@@ -58,6 +58,18 @@ def test_biases_are_one_in_conv2_conv4_conv5_fc6_fc7_and_zero_elsewhere(paper_ne
     assert fills == [[0.0], [1.0], [0.0], [1.0], [1.0], [1.0], [1.0], [0.0]]
 
 
+def test_kaiming_init_starts_at_chance_level_and_still_learns():
+    torch.manual_seed(0)
+    net = AlexNet(AlexNetConfig(num_classes=10, init="kaiming"))
+    images, labels = torch.randn(4, 3, 96, 96), torch.arange(4)
+    loss = torch.nn.functional.cross_entropy(net(images), labels)
+    assert loss.item() == pytest.approx(torch.log(torch.tensor(10.0)).item(), abs=1e-6)
+    loss.backward()
+    fc8 = net.linears()[-1]
+    assert fc8.weight.grad.abs().max().item() > 0  # zero weights, yet a gradient to learn from
+    assert all(layer.weight.std().item() > 0 for layer in net.convs() + net.linears()[:-1])
+
+
 def test_dropout_sits_before_fc6_and_fc7(paper_net):
     kinds = [type(m).__name__ for m in paper_net.classifier]
     assert kinds == ["Dropout", "Linear", "ReLU", "Dropout", "Linear", "ReLU", "Linear"]
