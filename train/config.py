@@ -41,7 +41,7 @@ class TrainConfig:
     weight_decay: float = 5e-4
     schedule: str = "plateau"  # the paper: divide by 10 when validation error stops improving
     patience: int = 4
-    warmup_epochs: int = 0
+    warmup_epochs: int = 1  # the paper has none; epoch 1: 13.5% top-1 without, 35.0% with (RESULTS.md)
     label_smoothing: float = 0.0
     shuffle: bool = True
     flip: bool = True
