@@ -132,9 +132,9 @@ class AlexNet(nn.Module):
                 nn.init.zeros_(module.bias)
         if self.config.init == "kaiming":
             # He-initialised fc8 starts with logits of std ~3 (first loss ~5.2 against
-            # ln 10 = 2.3) and moves ~9% of its weights per step at lr 0.01: the start on
-            # a knife-edge that sent fp32 runs back to chance. Zero logits start every
-            # class at 1/C; fc8's gradient is still non-zero since fc7's output is.
+            # ln 10 = 2.3) and moves ~7% of its weights per step at lr 0.01 (docs/RESULTS.md).
+            # Zero logits start every class at 1/C; fc8's gradient is still non-zero since
+            # fc7's output is.
             nn.init.zeros_(self.linears()[-1].weight)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
