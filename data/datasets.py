@@ -1,8 +1,11 @@
 """Where each --dataset lives, and how its folders become (path, label) lists.
 
-Every dataset is a train/<class>/* and val/<class>/* tree. Classes are the sorted
-folder names (WordNet ids for Imagenette and ImageNet), so a class keeps its index
-across machines, and each maps to a human-readable name.
+Every dataset is a train/<class>/* and val/<class>/* tree, except ImageNet, which is
+also read from its official archives or Kaggle's copy (data/imagenet.py). Classes are
+the sorted folder names (WordNet ids for Imagenette and ImageNet), so a class keeps its
+index across machines, and each ImageNet WordNet id gets its readable name from
+imagenet_classes.txt (timm's ILSVRC-2012 synset and lemma lists, in the format of the
+LOC_synset_mapping.txt that ships with Kaggle's copy).
 
     split = load_split("folder", "train", data_dir="…/imagenette2-224sq")
     split.paths[0], split.labels[0], split.names[split.labels[0]]
@@ -15,19 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 IMAGE_EXTENSIONS = (".jpeg", ".jpg", ".png", ".bmp", ".webp", ".tif", ".tiff")
-
-IMAGENETTE_NAMES = {
-    "n01440764": "tench",
-    "n02102040": "English springer",
-    "n02979186": "cassette player",
-    "n03000684": "chain saw",
-    "n03028079": "church",
-    "n03394916": "French horn",
-    "n03417042": "garbage truck",
-    "n03425413": "gas pump",
-    "n03445777": "golf ball",
-    "n03888257": "parachute",
-}
 
 # The fast.ai archives; md5 sums as torchvision.datasets.Imagenette checks them.
 IMAGENETTE_ARCHIVES = {
@@ -46,6 +36,7 @@ DATASETS = (*IMAGENETTE_ARCHIVES, "imagenet", "folder", "sample")
 
 # The committed sample travels beside this module (in Bazel's runfiles tree too).
 SAMPLE_DIR = Path(__file__).parent / "sample"
+IMAGENET_CLASSES = Path(__file__).parent / "imagenet_classes.txt"
 
 DEFAULT_DATA_DIR = Path(os.environ.get("ALEXNET_DATA", Path.home() / ".cache" / "alexnet" / "data"))
 
@@ -54,15 +45,36 @@ class DataError(Exception):
     """Bad or missing data; the message says what is wrong and what to do."""
 
 
+# Where an image's bytes are inside an archive: (archive file, byte offset, size).
+Extent = tuple[str, int, int]
+
+
 @dataclass(frozen=True)
 class Split:
-    paths: list[Path]
+    paths: list[Path]  # each image's file, or ARCHIVE/member for an image inside an archive
     labels: list[int]
     classes: list[str]  # folder names (WordNet ids), sorted: index i is label i
     names: list[str]  # human-readable name of each class
+    extents: list[Extent] | None = None  # for images read in place from archives
 
     def __len__(self) -> int:
         return len(self.paths)
+
+    def location(self, index: int) -> tuple[Path, Extent | None]:
+        return self.paths[index], self.extents[index] if self.extents else None
+
+
+def read_image_bytes(path: Path, extent: Extent | None = None) -> bytes:
+    """A file's bytes, or an archive member's, read in place without unpacking anything."""
+    if extent is None:
+        return Path(path).read_bytes()
+    archive, offset, size = extent
+    with open(archive, "rb") as file:
+        file.seek(offset)
+        data = file.read(size)
+    if len(data) != size:
+        raise OSError(f"{archive} ends before {path}'s {size} bytes at offset {offset}")
+    return data
 
 
 def dataset_root(dataset: str, data_dir: str | Path | None = None, download: bool = True) -> Path:
@@ -73,8 +85,13 @@ def dataset_root(dataset: str, data_dir: str | Path | None = None, download: boo
         return Path(data_dir) if data_dir else SAMPLE_DIR
     if dataset in ("folder", "imagenet"):
         if not data_dir:
-            layout = "train/<wnid>/*.JPEG and val/<wnid>/*.JPEG (ILSVRC-2012 val sorted into class folders)"
+            layout = "train/<class>/* and val/<class>/*"
+            if dataset == "imagenet":
+                layout = ("ILSVRC-2012's official archives, Kaggle's copy (ILSVRC/ and LOC_val_solution.csv) "
+                          "or train/<wnid>/ and val/<wnid>/")
             raise DataError(f"--dataset={dataset} needs --data-dir, a folder with {layout}")
+        if not Path(data_dir).is_dir():
+            raise DataError(f"--data-dir {data_dir} is not a folder")
         return Path(data_dir)
     return _imagenette_root(dataset, Path(data_dir) if data_dir else DEFAULT_DATA_DIR, download)
 
@@ -132,14 +149,22 @@ def safe_extract(archive: Path, target: Path) -> None:
     partial.rmdir()
 
 
+def read_synset_mapping(path: Path) -> dict[str, str]:
+    """WordNet id -> first lemma, from lines like "n01440764 tench, Tinca tinca"."""
+    names = {}
+    for line in path.read_text().splitlines():
+        wnid, _, label = line.partition(" ")
+        names[wnid] = label.split(",")[0].strip()
+    return names
+
+
 def class_names(classes: list[str], root: Path) -> list[str]:
-    """Readable names: Imagenette's, ImageNet's from a devkit LOC_synset_mapping.txt, else the folder name."""
-    names = dict(IMAGENETTE_NAMES)
+    """Readable names: ImageNet's for WordNet ids (a LOC_synset_mapping.txt in or beside root
+    first), else the folder name."""
+    names = read_synset_mapping(IMAGENET_CLASSES)
     for mapping in (root / "LOC_synset_mapping.txt", root.parent / "LOC_synset_mapping.txt"):
         if mapping.is_file():
-            for line in mapping.read_text().splitlines():
-                wnid, _, label = line.partition(" ")
-                names[wnid] = label.split(",")[0].strip()
+            names.update(read_synset_mapping(mapping))
     return [names.get(c, c) for c in classes]
 
 
@@ -166,4 +191,9 @@ def list_split(root: Path, split: str) -> Split:
 def load_split(dataset: str, split: str, data_dir: str | Path | None = None, download: bool = True) -> Split:
     if split not in ("train", "val"):
         raise DataError(f"split must be 'train' or 'val', got {split!r}")
-    return list_split(dataset_root(dataset, data_dir, download), split)
+    root = dataset_root(dataset, data_dir, download)
+    if dataset == "imagenet":
+        from data import imagenet  # it builds on this module
+
+        return imagenet.load_split(root, split)
+    return list_split(root, split)

@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for (config, rows), folder in zip(runs, args.runs):
         best = max(rows, key=lambda row: row["val_top1"])
-        print(f"{folder}: {label(config)}, best top-1 {100 * best['val_top1']:.1f}% at epoch {best['epoch'] + 1} "
+        print(f"{folder}: {label(config)}, best top-1 {100 * best['val_top1']:.1f}% at epoch {best['epoch']} "
               f"({best['elapsed_s'] / 60:.0f} min, {best['epoch_equivalents']:.1f} epoch-equivalents); "
               f"{len(rows)} epochs in {rows[-1]['elapsed_s'] / 60:.0f} min")
     draw(runs, args.out)

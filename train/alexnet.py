@@ -31,10 +31,11 @@ from data.batches import BatchLoader
 from data.cache import CacheError, open_split, read_stats
 from data.datasets import DataError
 from model.registry import create_model
-from train import checkpoint, resolution
+from train import checkpoint, distributed, resolution
 from train.checkpoint import CheckpointError
 from train.config import TrainConfig, parse_config
 from train.device import autocast_context, pick_device
+from train.distributed import Processes
 from train.evaluate import evaluate_center, topk_correct
 from train.monitor import MetricsLog, collapse_warnings
 
@@ -71,11 +72,11 @@ def build_scheduler(config: TrainConfig, optimizer: torch.optim.Optimizer):
 
 
 class Trainer:
-    def __init__(self, config: TrainConfig, rank: int = 0, world: int = 1, local_rank: int = 0):
+    def __init__(self, config: TrainConfig, cache: Path, processes: Processes = Processes()):
+        rank, world, local_rank = processes.rank, processes.world, processes.local_rank
         self.config, self.rank, self.world = config, rank, world
         self.run_dir: Path | None = None  # set by run() once the data is known to be good; rank 0 only
         self.device = pick_device(config.device, local_rank)
-        cache = preprocess.prepare_cache(config.dataset, config.data_dir, config.cache_dir, rank)
         self.train_split, self.val_split = open_split(cache / "train"), open_split(cache / "val")
         self.stats = read_stats(cache)
         self.classes, self.names = self.train_split.classes, self.train_split.names
@@ -198,7 +199,7 @@ class Trainer:
         self.best_error = min(self.best_error, error)
         if self.rank != 0:
             return
-        row = {"epoch": epoch, **train, "val_loss": val["loss"], "val_top1": val["top1"], "val_top5": val["top5"],
+        row = {"epoch": epoch + 1, **train, "val_loss": val["loss"], "val_top1": val["top1"], "val_top5": val["top5"],
                "lr": lr, "wall_time": time.time()}
         log.append(row)
         state = self.state(epoch)
@@ -253,7 +254,8 @@ def resumed_config(config: TrainConfig, argv: list[str] | None) -> TrainConfig:
         print(f"{config.resume} holds runs; resuming the newest, {run_dir}")
     saved = TrainConfig.load(run_dir / "config.json")
     given, defaults = parse_config(argv or [], ""), parse_config([], "")
-    free = {"epochs", "quiet", "device", "resume", "max_steps", "stop_after", "workers", "out", "compile"}
+    free = {"epochs", "quiet", "device", "resume", "max_steps", "stop_after", "workers", "out", "compile",
+            "dist_timeout"}
     for field in vars(saved):
         if field in free or getattr(given, field) == getattr(defaults, field):
             continue  # not given on this command line
@@ -271,17 +273,16 @@ def resumed_config(config: TrainConfig, argv: list[str] | None) -> TrainConfig:
 
 
 def run(config: TrainConfig, argv: list[str] | None) -> Path | None:
-    world = int(os.environ.get("WORLD_SIZE", 1))
-    rank, local_rank = int(os.environ.get("RANK", 0)), int(os.environ.get("LOCAL_RANK", 0))
+    processes = Processes.from_environment()
+    rank, world = processes.rank, processes.world
+    if config.resume:
+        config = resumed_config(config, argv)
+    # Before any process group: no collective may wait on a cache build (train/distributed.py).
+    cache = preprocess.prepare_cache(config.dataset, config.data_dir, config.cache_dir, config.quiet)
     if world > 1:
-        backend = "nccl" if torch.cuda.is_available() and config.device in ("auto", "cuda") else "gloo"
-        dist.init_process_group(backend)
-        if backend == "nccl":
-            torch.cuda.set_device(local_rank)
+        distributed.start(processes, config.device, config.dist_timeout)
     try:
-        if config.resume:
-            config = resumed_config(config, argv)
-        trainer = Trainer(config, rank, world, local_rank)  # fails on bad data before any folder exists
+        trainer = Trainer(config, cache, processes)  # fails on bad data before any folder exists
         run_dir = Path(config.resume) if config.resume else (new_run_dir(config) if rank == 0 else None)
         trainer.run_dir = run_dir
         if config.resume:

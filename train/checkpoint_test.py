@@ -1,6 +1,4 @@
 """Checkpoint faults a user meets end in one clear line, with nothing of theirs lost."""
-import ctypes
-import os
 import pickle
 import sys
 
@@ -8,20 +6,14 @@ import pytest
 import torch
 
 from train import checkpoint
+from tools.testing import small_tmpfs
 from train.checkpoint import CheckpointError
 
 
 @pytest.fixture
 def small_filesystem(tmp_path):
-    """A 1 MB tmpfs: a disk that really fills up. mount(2) through libc, as a sandbox may have
-    no mount binary; needs root (CAP_SYS_ADMIN), skipped with the reason elsewhere."""
-    mount = tmp_path / "small"
-    mount.mkdir()
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.mount(b"tmpfs", str(mount).encode(), b"tmpfs", 0, b"size=1m") != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {os.strerror(ctypes.get_errno())}")
-    yield mount
-    libc.umount2(str(mount).encode(), 2)  # MNT_DETACH
+    with small_tmpfs(tmp_path / "small", "1m") as mount:
+        yield mount
 
 
 def test_a_full_disk_names_the_folder_and_the_space_and_keeps_the_old_checkpoint(small_filesystem):

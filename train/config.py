@@ -60,6 +60,7 @@ class TrainConfig:
     quiet: bool = False
     max_steps: int | None = None  # stop each epoch after this many steps (smoke tests)
     stop_after: int | None = None  # end this part of the run after that epoch; --resume continues
+    dist_timeout: float | None = None  # seconds a collective may wait (torchrun); torch's default if None
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(dataclasses.asdict(self), indent=1))
@@ -146,6 +147,9 @@ def build_parser(description: str) -> argparse.ArgumentParser:
     p.add_argument("--stop-after", type=_positive(int), metavar="EPOCH",
                    help="end this part of the run after that epoch (schedules still span --epochs); "
                         "continue with --resume")
+    p.add_argument("--dist-timeout", type=_positive(float), metavar="SECONDS",
+                   help="torchrun: how long a collective may wait (default torch's: 10 min NCCL, 30 gloo); "
+                        "cache builds happen before, outside any collective")
     p.add_argument("--max-steps", type=_positive(int), help=argparse.SUPPRESS)
     p.epilog = "models:\n" + describe_models()
     return p

@@ -50,7 +50,7 @@ class MetricsLog:
 
     def truncate(self, epochs: int) -> None:
         """Keeps the first `epochs` rows: a resumed run rewrites what came after its checkpoint."""
-        rows = [row for row in self.read() if row["epoch"] < epochs]
+        rows = [row for row in self.read() if row["epoch"] <= epochs]  # epochs count from 1
         self.path.write_text("".join(json.dumps(row) + "\n" for row in rows))
 
     def append(self, row: dict) -> None:
@@ -65,7 +65,7 @@ class MetricsLog:
         from matplotlib import pyplot
 
         rows = self.read()
-        epochs = [row["epoch"] + 1 for row in rows]
+        epochs = [row["epoch"] for row in rows]
         figure, (loss, accuracy) = pyplot.subplots(1, 2, figsize=(10, 4))
         loss.plot(epochs, [r["train_loss"] for r in rows], label="train")
         loss.plot(epochs, [r["val_loss"] for r in rows], label="validation")

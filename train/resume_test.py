@@ -58,7 +58,7 @@ def test_an_interrupted_checkpoint_write_leaves_the_previous_one(tmp_path):
     # What a kill during torch.save leaves behind: a partial temporary file.
     (run / "last.pt.tmp").write_bytes(before[: len(before) // 3])
     assert main([f"--resume={run}", "--epochs=2", "--quiet"]) == 0
-    assert json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])["epoch"] == 1
+    assert json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])["epoch"] == 2
 
 
 def test_resume_given_the_out_folder_continues_its_newest_run(tmp_path, capsys):
@@ -66,7 +66,7 @@ def test_resume_given_the_out_folder_continues_its_newest_run(tmp_path, capsys):
     (run,) = list(tmp_path.iterdir())
     assert main([f"--resume={tmp_path}", "--epochs=2", "--quiet"]) == 0
     assert f"resuming the newest, {run}" in capsys.readouterr().out
-    assert [row["epoch"] for row in metrics(run)] == [0, 1]
+    assert [row["epoch"] for row in metrics(run)] == [1, 2]
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ def test_config_is_saved_as_resolved(run):
 
 def test_metrics_have_one_row_per_epoch_with_every_field(run):
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
-    assert [row["epoch"] for row in rows] == [0, 1]
+    assert [row["epoch"] for row in rows] == [1, 2]  # counted from 1, as on the console
     for field in ("train_loss", "train_top1", "val_loss", "val_top1", "val_top5", "lr", "images_per_s", "wall_time"):
         assert all(isinstance(row[field], float) for row in rows), field
     assert all(0 <= row["val_top1"] <= row["val_top5"] <= 1 for row in rows)

@@ -28,6 +28,7 @@ from torch.nn import functional as F
 from torch.utils.flop_counter import FlopCounterMode
 from torchvision import datasets, models, transforms
 
+from data.preprocess import prepare_cache
 from model import lrn_kernel
 from train.alexnet import Trainer
 from train.config import parse_config
@@ -80,7 +81,7 @@ def training_flops(model: torch.nn.Module, side: int) -> float:
 def ours(root: Path, steps: int, epochs: int, model: str, side: int = 224) -> tuple[float, float | None, str, float]:
     config = parse_config(["--dataset=folder", f"--data-dir={root}", "--quiet", f"--epochs={max(epochs, 1)}",
                            f"--model={model}", f"--res-schedule=1:{side}"], "")
-    trainer = Trainer(config)
+    trainer = Trainer(config, prepare_cache(config.dataset, config.data_dir, quiet=True))
     flops = training_flops(trainer.model, side)
 
     def step(images: torch.Tensor, labels: torch.Tensor) -> None:

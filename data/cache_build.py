@@ -1,0 +1,193 @@
+"""Writes one split of the uint8 cache so that a build stopped at any moment resumes.
+
+The split is written in SPLIT.partial: images.npy is allocated at full size up front
+and filled in chunks of CHUNK images; each finished chunk's sha256 sums and errors are
+appended to progress.jsonl only after its pixels are flushed. A rerun with the same
+plan (the same images, labels and decoder) keeps the finished chunks and decodes the
+rest, so a build killed with -9 resumes to the same bytes as one that never stopped.
+"""
+import hashlib
+import json
+import multiprocessing
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from data import turbo
+from data.cache import FORMAT_VERSION
+from data.datasets import DataError, Extent, Split, read_image_bytes
+from data.decode import SIZE, BadImage, load_256
+
+CHUNK = 256
+IMAGE_BYTES = SIZE * SIZE * 3
+
+_worker_images: np.ndarray | None = None
+_worker_decoder = "pil"
+
+
+def decode_file(path: Path, decoder: str, extent: Extent | None = None) -> tuple[np.ndarray, str]:
+    """Reads an image once (a file, or in place from an archive): its 256x256 crop and its sha256."""
+    data = read_image_bytes(path, extent)
+    decode = turbo.load_256_fastest if decoder == "turbo" else load_256
+    return decode(path, data), hashlib.sha256(data).hexdigest()
+
+
+def _init_worker(images_path: Path, decoder: str) -> None:
+    global _worker_images, _worker_decoder
+    _worker_images = np.load(images_path, mmap_mode="r+")
+    _worker_decoder = decoder
+
+
+def _decode_chunk(job: tuple[int, list]) -> tuple[int, list[tuple[str, str | None]]]:
+    chunk, images = job
+    results = []
+    for index, path, extent in images:
+        try:
+            _worker_images[index], digest = decode_file(path, _worker_decoder, extent)
+            results.append((digest, None))
+        except BadImage as error:
+            results.append(("", error.reason))
+        except OSError as error:
+            results.append(("", f"cannot read ({error})"))
+    _worker_images.flush()  # the pixels are on disk before the chunk is recorded as done
+    return chunk, results
+
+
+def plan_digest(split: Split, decoder: str) -> str:
+    """What a partial build was building: a resume continues only the same plan."""
+    plan = hashlib.sha256(f"{FORMAT_VERSION} {SIZE} {decoder} {split.classes}".encode())
+    for index in range(len(split)):
+        path, extent = split.location(index)
+        plan.update(f"{path}\t{extent}\t{split.labels[index]}\n".encode())
+    return plan.hexdigest()
+
+
+def read_progress(partial: Path, digest: str) -> dict[int, list]:
+    """The finished chunks of a partial build of this plan; {} for a fresh start."""
+    try:
+        if json.loads((partial / "plan.json").read_text())["digest"] != digest:
+            return {}
+        lines = (partial / "progress.jsonl").read_text().splitlines()
+    except (OSError, ValueError, KeyError):
+        return {}
+    done = {}
+    for line in lines:
+        try:
+            chunk, results = json.loads(line)
+            done[chunk] = [tuple(result) for result in results]
+        except ValueError:
+            pass  # the line being written when the build was killed
+    return done
+
+
+def start_or_resume(split: Split, partial: Path, decoder: str) -> dict[int, list]:
+    digest = plan_digest(split, decoder)
+    done = read_progress(partial, digest)
+    if done and (partial / "images.npy").is_file():
+        return done
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    np.lib.format.open_memmap(partial / "images.npy", "w+", np.uint8, (len(split), SIZE, SIZE, 3)).flush()
+    (partial / "plan.json").write_text(json.dumps({"digest": digest, "count": len(split), "decoder": decoder}))
+    (partial / "progress.jsonl").touch()
+    return {}
+
+
+def decode_all(split: Split, partial: Path, decoder: str, workers: int, label: str, quiet: bool) -> tuple[list, int]:
+    """Fills partial/images.npy, resuming a stopped build; returns (sha256, error) per image and
+    how many images this call decoded."""
+    done = start_or_resume(split, partial, decoder)
+    chunks = range(0, -(-len(split) // CHUNK))
+    jobs = [(c, [(i, *split.location(i)) for i in range(c * CHUNK, min((c + 1) * CHUNK, len(split)))])
+            for c in chunks if c not in done]
+    remaining = sum(len(images) for _, images in jobs)
+    if done:
+        print(f"{label}: resuming a stopped build, {len(split) - remaining} of {len(split)} images already done",
+              flush=True)
+    progress = tqdm(total=len(split), initial=len(split) - remaining, desc=label, unit="img", smoothing=0.05,
+                    disable=quiet)
+    if workers == 1:
+        _init_worker(partial / "images.npy", decoder)
+        outcomes, pool = map(_decode_chunk, jobs), None
+    else:
+        pool = multiprocessing.get_context("fork").Pool(workers, _init_worker, (partial / "images.npy", decoder))
+        outcomes = pool.imap_unordered(_decode_chunk, jobs)
+    started, estimated, finished = time.time(), False, 0
+    try:
+        with open(partial / "progress.jsonl", "a") as log:
+            for chunk, results in outcomes:
+                log.write(json.dumps([chunk, results]) + "\n")
+                log.flush()
+                done[chunk] = results
+                finished += len(results)
+                progress.update(len(results))
+                seconds = time.time() - started
+                if not estimated and finished < remaining and (seconds > 20 or finished >= 8 * CHUNK):
+                    estimated = True
+                    rate = finished / seconds
+                    print(f"{label}: {rate:.0f} img/s on the first {finished} images: about "
+                          f"{duration((remaining - finished) / rate)} to go", file=sys.stderr, flush=True)
+    finally:
+        progress.close()
+        if pool is not None:
+            pool.terminate()
+    return [result for chunk in chunks for result in done[chunk]], remaining
+
+
+def duration(seconds: float) -> str:
+    """"3 h 05 min", "12 min", "40 s"."""
+    if seconds >= 3600:
+        return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min"
+    return f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
+
+
+def build_split(split: Split, root: Path, folder: Path, dataset: str, decoder: str, workers: int,
+                skip_bad: bool, quiet: bool = False) -> tuple[dict, int, float]:
+    """Builds folder (via folder.partial, renamed when complete); returns its manifest, the images
+    decoded by this call (fewer than all when it resumed a stopped build) and the seconds taken."""
+    partial = folder.with_name(folder.name + ".partial")
+    started = time.time()
+    results, decoded = decode_all(split, partial, decoder, workers, f"{dataset}/{folder.name}", quiet)
+    images_path = partial / "images.npy"
+    bad = [(split.paths[i], error) for i, (_, error) in enumerate(results) if error]
+    if bad and not skip_bad:
+        listing = "\n".join(f"  {path}: {error}" for path, error in bad[:20])
+        raise DataError(f"{len(bad)} unreadable image(s) in {root}:\n{listing}\n(--on-bad-image=skip leaves them out)")
+    keep = np.array([error is None for _, error in results], bool)
+    labels = np.asarray(split.labels, np.int64)[keep]
+    if bad:  # rare: rewrite the array without the holes the bad files left
+        images = np.load(images_path, mmap_mode="r")
+        compact = np.lib.format.open_memmap(partial / "compact.npy", "w+", np.uint8, (int(keep.sum()), SIZE, SIZE, 3))
+        compact[:] = images[keep]
+        compact.flush()
+        del images, compact
+        os.replace(partial / "compact.npy", images_path)
+    np.save(partial / "labels.npy", labels)
+    with open(partial / "sources.tsv", "w") as sources:
+        for path, (digest, error), label in zip(split.paths, results, split.labels):
+            if error is None:
+                sources.write(f"{path.relative_to(root)}\t{digest}\t{label}\n")
+    manifest = {
+        "format": FORMAT_VERSION,
+        "dataset": dataset,
+        "source": str(root.resolve()),
+        "split": folder.name,
+        "size": SIZE,
+        "decoder": decoder,
+        "classes": split.classes,
+        "names": split.names,
+        "count": int(keep.sum()),
+        "skipped": [{"path": str(path), "reason": error} for path, error in bad],
+    }
+    for scratch in ("plan.json", "progress.jsonl"):
+        (partial / scratch).unlink()
+    (partial / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    if folder.exists():
+        shutil.rmtree(folder)
+    partial.rename(folder)
+    return manifest, decoded, round(time.time() - started, 1)
