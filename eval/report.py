@@ -55,7 +55,7 @@ def write_confusion_png(result: dict, path: Path) -> None:
     from matplotlib import pyplot
 
     names = result["names"]
-    size = max(4, 0.5 * len(names))
+    size = min(max(4, 0.5 * len(names)), 16)  # ImageNet's 1,000 classes: a picture, not 40,000 px a side
     figure, axes = pyplot.subplots(figsize=(size + 2, size))
     image = axes.imshow(torch.tensor(result["confusion"]).numpy(), cmap="Blues")
     if len(names) <= 30:

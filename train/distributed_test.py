@@ -1,17 +1,22 @@
-"""torchrun with 2 CPU processes (gloo) trains the same network as one process.
+"""torchrun with 2 CPU processes (gloo) trains the same network as one process, on one
+node or on two with caches of their own, and no cache build waits inside a collective.
 
 With no random augmentation and no dropout, two ranks of 16 images each see the
 same 32 images per step as one process of 32, and DDP averages their gradients,
 so both runs must agree to float rounding.
 """
+import filecmp
 import json
 import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+
+from data.preprocess import cache_lock
 
 DETERMINISTIC = ["--dataset=sample", "--batch-size=32", "--max-steps=2", "--epochs=2", "--quiet",
                  "--no-random-crop", "--no-flip", "--pca-lighting=0", "--dropout=0", "--precision=fp32",
@@ -24,23 +29,54 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def train(out: Path, processes: int) -> list[dict]:
+def train(out: Path, processes: int, *extra: str) -> list[dict]:
     # A static rendezvous on 127.0.0.1: works where the host name does not resolve.
     launcher = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={processes}", "--nnodes=1",
                 "--master_addr=127.0.0.1", f"--master_port={free_port()}"] if processes > 1 else [sys.executable]
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "OMP_NUM_THREADS": "1"}
-    command = launcher + ["-m", "train.alexnet", *DETERMINISTIC, f"--out={out}", f"--cache-dir={out.parent / 'cache'}"]
+    command = launcher + ["-m", "train.alexnet", *DETERMINISTIC, *extra, f"--out={out}",
+                          f"--cache-dir={out.parent / 'cache'}"]
     subprocess.run(command, check=True, env=environment, timeout=600)
     (run_dir,) = list(out.iterdir())
     return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
 
 
-def test_two_gloo_processes_match_one(tmp_path):
-    single, double = train(tmp_path / "one", 1), train(tmp_path / "two", 2)
+def assert_same_training(single: list[dict], double: list[dict]) -> None:
     for one, two in zip(single, double, strict=True):
         for field in ("train_loss", "val_loss"):
             assert two[field] == pytest.approx(one[field], rel=1e-3), field
         assert two["val_top1"] == pytest.approx(one["val_top1"], abs=1 / 80)
+
+
+def test_two_gloo_processes_match_one(tmp_path):
+    assert_same_training(train(tmp_path / "one", 1), train(tmp_path / "two", 2))
+
+
+def test_two_nodes_with_their_own_caches_wait_out_a_slow_build_and_train_as_one(tmp_path):
+    """Node 1's cache is held back (its lock taken) for three times the process-group timeout:
+    a build inside a collective would end in a timeout; here node 0 waits, and both train.
+    A small model: rank 0's checkpoint writes stay well inside the short timeout."""
+    port, timeout_s, held_s = free_port(), 5, 15
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "OMP_NUM_THREADS": "1"}
+    nodes = []
+    with cache_lock(tmp_path / "cache-node1"):
+        for node in (0, 1):
+            command = [sys.executable, "-m", "torch.distributed.run", "--nnodes=2", "--nproc_per_node=1",
+                       f"--node_rank={node}", "--master_addr=127.0.0.1", f"--master_port={port}",
+                       "-m", "train.alexnet", *DETERMINISTIC, "--model=conv1", f"--out={tmp_path / f'runs-node{node}'}",
+                       f"--cache-dir={tmp_path / f'cache-node{node}'}", f"--dist-timeout={timeout_s}"]
+            nodes.append(subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                          text=True))
+        time.sleep(held_s)
+        assert [node.poll() for node in nodes] == [None, None], "a node gave up while the other's cache was held"
+    outputs = [node.communicate(timeout=600)[0] for node in nodes]
+    assert [node.returncode for node in nodes] == [0, 0], outputs
+    (run_dir,) = list((tmp_path / "runs-node0").iterdir())
+    assert not (tmp_path / "runs-node1").exists()  # rank 0 alone writes the run folder
+    two_nodes = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    for name in ("train/images.npy", "train/labels.npy", "val/images.npy", "stats.json"):
+        assert filecmp.cmp(tmp_path / "cache-node0" / name, tmp_path / "cache-node1" / name, shallow=False), name
+    assert_same_training(train(tmp_path / "one", 1, "--model=conv1"), two_nodes)
 
 
 if __name__ == "__main__":

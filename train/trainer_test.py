@@ -84,7 +84,7 @@ def test_cache_of_another_source_is_refused(run, tmp_path, capsys):
 
 def test_bad_data_leaves_no_empty_run_folder(tmp_path, capsys):
     assert main(["--dataset=folder", f"--data-dir={tmp_path / 'missing'}", "--quiet", f"--out={tmp_path / 'runs'}"]) == 2
-    assert "missing/train does not exist" in capsys.readouterr().err
+    assert f"--data-dir {tmp_path / 'missing'} is not a folder" in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()
 
 
