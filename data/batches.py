@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from data.cache import CachedSplit
+from data.jpeg_cache import JpegImages
 
 
 def epoch_order(count: int, epoch: int, seed: int, shuffle: bool = True) -> torch.Tensor:
@@ -29,11 +30,15 @@ class BatchLoader:
     """
 
     def __init__(self, split: CachedSplit, batch_size: int, seed: int = 0, shuffle: bool = True,
-                 drop_last: bool = True, rank: int = 0, world: int = 1, prefetch: int = 3, pin: bool = False):
+                 drop_last: bool = True, rank: int = 0, world: int = 1, prefetch: int = 3, pin: bool = False,
+                 device: torch.device | None = None):
         if batch_size < 1:
             raise ValueError(f"batch size must be at least 1, got {batch_size}")
         self.split, self.batch_size, self.seed, self.shuffle = split, batch_size, seed, shuffle
         self.drop_last, self.rank, self.world, self.prefetch, self.pin = drop_last, rank, world, prefetch, pin
+        # A JPEG cache is decoded on a CUDA device (nvJPEG) when one trains there.
+        self.decode_on_device = isinstance(split.images, JpegImages) and device is not None and device.type == "cuda"
+        self.device = device
 
     def indices(self, epoch: int) -> torch.Tensor:
         order = epoch_order(len(self.split), epoch, self.seed, self.shuffle)
@@ -47,8 +52,10 @@ class BatchLoader:
     def _read(self, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         # Sorted reads walk the memory-mapped file forwards; a batch's order does not matter.
         index = np.sort(index.numpy())
-        images = torch.from_numpy(np.ascontiguousarray(self.split.images[index]))
         labels = torch.from_numpy(self.split.labels[index])
+        if self.decode_on_device:
+            return self.split.images.batch(index, self.device), labels
+        images = torch.from_numpy(np.ascontiguousarray(self.split.images[index]))
         return (images.pin_memory(), labels.pin_memory()) if self.pin else (images, labels)
 
     def epoch(self, epoch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:

@@ -1,6 +1,7 @@
 """The uint8 cache that training reads: one split's images, preprocessed once.
 
-    CACHE/train/images.npy    (N, 256, 256, 3) uint8, memory-mapped when read
+    CACHE/train/images.npy    (N, 256, 256, 3) uint8, memory-mapped when read; or, in the
+                              compact format, jpegs.bin + offsets.npy (data/jpeg_cache.py)
     CACHE/train/labels.npy    (N,) int64
     CACHE/train/sources.tsv   relative path, sha256 and label of every source image
     CACHE/train/manifest.json format version, dataset, source folder, classes, counts,
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from data.jpeg_cache import JpegImages
+
 FORMAT_VERSION = 1
 
 
@@ -25,7 +28,7 @@ class CacheError(Exception):
 
 @dataclass
 class CachedSplit:
-    images: np.ndarray  # (N, 256, 256, 3) uint8, memory-mapped
+    images: np.ndarray | JpegImages  # (N, 256, 256, 3) uint8, memory-mapped or decoded on read
     labels: np.ndarray  # (N,) int64
     manifest: dict
 
@@ -61,7 +64,10 @@ def open_split(folder: str | Path, dataset: str | None = None, source: str | Pat
         raise CacheError(f"{folder} holds dataset {manifest['dataset']!r}, not {dataset!r}")
     if source is not None and Path(manifest["source"]) != Path(source).resolve():
         raise CacheError(f"{folder} was built from {manifest['source']}, not {Path(source).resolve()}")
-    images = np.load(folder / "images.npy", mmap_mode="r")
+    if manifest.get("cache_format", "uint8") == "jpeg":
+        images = JpegImages(folder)
+    else:
+        images = np.load(folder / "images.npy", mmap_mode="r")
     labels = np.load(folder / "labels.npy")
     if len(images) != manifest["count"] or len(labels) != manifest["count"]:
         raise CacheError(f"{folder}: manifest says {manifest['count']} images, arrays hold {len(images)}")

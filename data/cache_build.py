@@ -1,10 +1,12 @@
-"""Writes one split of the uint8 cache so that a build stopped at any moment resumes.
+"""Writes one split of the cache so that a build stopped at any moment resumes.
 
-The split is written in SPLIT.partial: images.npy is allocated at full size up front
-and filled in chunks of CHUNK images; each finished chunk's sha256 sums and errors are
-appended to progress.jsonl only after its pixels are flushed. A rerun with the same
-plan (the same images, labels and decoder) keeps the finished chunks and decodes the
-rest, so a build killed with -9 resumes to the same bytes as one that never stopped.
+The split is written in SPLIT.partial, in chunks of CHUNK images. The uint8 format's
+images.npy is allocated at full size up front and each chunk's pixels are flushed into
+it; the JPEG format (data/jpeg_cache.py) writes each chunk to chunks/<n>.bin, renamed
+into place when whole, and joins them at the end. Only then is the chunk's line (sha256
+sums, errors, JPEG lengths) appended to progress.jsonl. A rerun with the same plan (the
+same images, labels, decoder and format) keeps the finished chunks and decodes the rest,
+so a build killed with -9 resumes to the same bytes as one that never stopped.
 """
 import hashlib
 import json
@@ -18,15 +20,16 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from data import turbo
+from data import jpeg_cache, turbo
 from data.cache import FORMAT_VERSION
 from data.datasets import DataError, Extent, Split, read_image_bytes
 from data.decode import SIZE, BadImage, load_256
 
 CHUNK = 256
 IMAGE_BYTES = SIZE * SIZE * 3
+FORMATS = ("uint8", "jpeg")
 
-_worker_images: np.ndarray | None = None
+_worker_images: np.ndarray | None = None  # the uint8 format's memory-mapped images.npy
 _worker_decoder = "pil"
 
 
@@ -37,38 +40,44 @@ def decode_file(path: Path, decoder: str, extent: Extent | None = None) -> tuple
     return decode(path, data), hashlib.sha256(data).hexdigest()
 
 
-def _init_worker(images_path: Path, decoder: str) -> None:
+def _init_worker(images_path: Path | None, decoder: str) -> None:
     global _worker_images, _worker_decoder
-    _worker_images = np.load(images_path, mmap_mode="r+")
+    _worker_images = np.load(images_path, mmap_mode="r+") if images_path else None
     _worker_decoder = decoder
 
 
-def _decode_chunk(job: tuple[int, list]) -> tuple[int, list[tuple[str, str | None]]]:
+def _decode_chunk(job: tuple[int, list]) -> tuple[int, list[tuple[str, str | None]], list[bytes]]:
+    """Decodes a chunk: into images.npy (uint8 format), or returned as JPEGs (jpeg format)."""
     chunk, images = job
-    results = []
+    results, jpegs = [], []
     for index, path, extent in images:
         try:
-            _worker_images[index], digest = decode_file(path, _worker_decoder, extent)
+            pixels, digest = decode_file(path, _worker_decoder, extent)
+            if _worker_images is None:
+                jpegs.append(jpeg_cache.encode(pixels))
+            else:
+                _worker_images[index] = pixels
             results.append((digest, None))
         except BadImage as error:
             results.append(("", error.reason))
         except OSError as error:
             results.append(("", f"cannot read ({error})"))
-    _worker_images.flush()  # the pixels are on disk before the chunk is recorded as done
-    return chunk, results
+    if _worker_images is not None:
+        _worker_images.flush()  # the pixels are on disk before the chunk is recorded as done
+    return chunk, results, jpegs
 
 
-def plan_digest(split: Split, decoder: str) -> str:
+def plan_digest(split: Split, decoder: str, cache_format: str) -> str:
     """What a partial build was building: a resume continues only the same plan."""
-    plan = hashlib.sha256(f"{FORMAT_VERSION} {SIZE} {decoder} {split.classes}".encode())
+    plan = hashlib.sha256(f"{FORMAT_VERSION} {cache_format} {SIZE} {decoder} {split.classes}".encode())
     for index in range(len(split)):
         path, extent = split.location(index)
         plan.update(f"{path}\t{extent}\t{split.labels[index]}\n".encode())
     return plan.hexdigest()
 
 
-def read_progress(partial: Path, digest: str) -> dict[int, list]:
-    """The finished chunks of a partial build of this plan; {} for a fresh start."""
+def read_progress(partial: Path, digest: str) -> dict[int, tuple[list, list]]:
+    """The finished chunks of a partial build of this plan, each (results, JPEG lengths); {} for a fresh start."""
     try:
         if json.loads((partial / "plan.json").read_text())["digest"] != digest:
             return {}
@@ -78,30 +87,43 @@ def read_progress(partial: Path, digest: str) -> dict[int, list]:
     done = {}
     for line in lines:
         try:
-            chunk, results = json.loads(line)
-            done[chunk] = [tuple(result) for result in results]
+            chunk, results, lengths = json.loads(line)
+            done[chunk] = [tuple(result) for result in results], lengths
         except ValueError:
             pass  # the line being written when the build was killed
     return done
 
 
-def start_or_resume(split: Split, partial: Path, decoder: str) -> dict[int, list]:
-    digest = plan_digest(split, decoder)
+def start_or_resume(split: Split, partial: Path, decoder: str, cache_format: str) -> dict[int, tuple[list, list]]:
+    digest = plan_digest(split, decoder, cache_format)
     done = read_progress(partial, digest)
-    if done and (partial / "images.npy").is_file():
+    if done:
         return done
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
-    np.lib.format.open_memmap(partial / "images.npy", "w+", np.uint8, (len(split), SIZE, SIZE, 3)).flush()
-    (partial / "plan.json").write_text(json.dumps({"digest": digest, "count": len(split), "decoder": decoder}))
+    if cache_format == "uint8":
+        np.lib.format.open_memmap(partial / "images.npy", "w+", np.uint8, (len(split), SIZE, SIZE, 3)).flush()
+    else:
+        (partial / "chunks").mkdir()
+    (partial / "plan.json").write_text(json.dumps({"digest": digest, "count": len(split), "decoder": decoder,
+                                                   "cache_format": cache_format}))
     (partial / "progress.jsonl").touch()
     return {}
 
 
-def decode_all(split: Split, partial: Path, decoder: str, workers: int, label: str, quiet: bool) -> tuple[list, int]:
-    """Fills partial/images.npy, resuming a stopped build; returns (sha256, error) per image and
-    how many images this call decoded."""
-    done = start_or_resume(split, partial, decoder)
+def write_chunk(partial: Path, chunk: int, jpegs: list[bytes]) -> list[int]:
+    """A JPEG chunk's file, whole or not at all; returns the JPEGs' lengths."""
+    path = partial / "chunks" / f"{chunk:07d}.bin"
+    path.with_suffix(".tmp").write_bytes(b"".join(jpegs))
+    os.replace(path.with_suffix(".tmp"), path)
+    return [len(jpeg) for jpeg in jpegs]
+
+
+def decode_all(split: Split, partial: Path, decoder: str, cache_format: str, workers: int, label: str,
+               quiet: bool) -> tuple[list, list, int]:
+    """Fills partial/, resuming a stopped build; returns (sha256, error) per image, the JPEG
+    lengths (jpeg format) and how many images this call decoded."""
+    done = start_or_resume(split, partial, decoder, cache_format)
     chunks = range(0, -(-len(split) // CHUNK))
     jobs = [(c, [(i, *split.location(i)) for i in range(c * CHUNK, min((c + 1) * CHUNK, len(split)))])
             for c in chunks if c not in done]
@@ -111,19 +133,21 @@ def decode_all(split: Split, partial: Path, decoder: str, workers: int, label: s
               flush=True)
     progress = tqdm(total=len(split), initial=len(split) - remaining, desc=label, unit="img", smoothing=0.05,
                     disable=quiet)
+    images_path = partial / "images.npy" if cache_format == "uint8" else None
     if workers == 1:
-        _init_worker(partial / "images.npy", decoder)
+        _init_worker(images_path, decoder)
         outcomes, pool = map(_decode_chunk, jobs), None
     else:
-        pool = multiprocessing.get_context("fork").Pool(workers, _init_worker, (partial / "images.npy", decoder))
+        pool = multiprocessing.get_context("fork").Pool(workers, _init_worker, (images_path, decoder))
         outcomes = pool.imap_unordered(_decode_chunk, jobs)
     started, estimated, finished = time.time(), False, 0
     try:
         with open(partial / "progress.jsonl", "a") as log:
-            for chunk, results in outcomes:
-                log.write(json.dumps([chunk, results]) + "\n")
+            for chunk, results, jpegs in outcomes:
+                lengths = write_chunk(partial, chunk, jpegs) if cache_format == "jpeg" else []
+                log.write(json.dumps([chunk, results, lengths]) + "\n")
                 log.flush()
-                done[chunk] = results
+                done[chunk] = results, lengths
                 finished += len(results)
                 progress.update(len(results))
                 seconds = time.time() - started
@@ -136,7 +160,8 @@ def decode_all(split: Split, partial: Path, decoder: str, workers: int, label: s
         progress.close()
         if pool is not None:
             pool.terminate()
-    return [result for chunk in chunks for result in done[chunk]], remaining
+    results = [result for chunk in chunks for result in done[chunk][0]]
+    return results, [length for chunk in chunks for length in done[chunk][1]], remaining
 
 
 def duration(seconds: float) -> str:
@@ -146,13 +171,27 @@ def duration(seconds: float) -> str:
     return f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
+def join_chunks(partial: Path, lengths: list[int]) -> None:
+    """jpegs.bin and offsets.npy from the chunk files, in order (a kill here only repeats the join)."""
+    with open(partial / "jpegs.tmp", "wb") as joined:
+        for chunk in sorted((partial / "chunks").iterdir()):
+            joined.write(chunk.read_bytes())
+    offsets = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)])
+    if os.path.getsize(partial / "jpegs.tmp") != offsets[-1]:
+        raise DataError(f"{partial}: the chunk files do not add up to their recorded lengths; delete it and rebuild")
+    np.save(partial / "offsets.npy", offsets)
+    os.replace(partial / "jpegs.tmp", partial / "jpegs.bin")
+    shutil.rmtree(partial / "chunks")
+
+
 def build_split(split: Split, root: Path, folder: Path, dataset: str, decoder: str, workers: int,
-                skip_bad: bool, quiet: bool = False) -> tuple[dict, int, float]:
+                skip_bad: bool, quiet: bool = False, cache_format: str = "uint8") -> tuple[dict, int, float]:
     """Builds folder (via folder.partial, renamed when complete); returns its manifest, the images
     decoded by this call (fewer than all when it resumed a stopped build) and the seconds taken."""
     partial = folder.with_name(folder.name + ".partial")
     started = time.time()
-    results, decoded = decode_all(split, partial, decoder, workers, f"{dataset}/{folder.name}", quiet)
+    results, lengths, decoded = decode_all(split, partial, decoder, cache_format, workers,
+                                           f"{dataset}/{folder.name}", quiet)
     images_path = partial / "images.npy"
     bad = [(split.paths[i], error) for i, (_, error) in enumerate(results) if error]
     if bad and not skip_bad:
@@ -160,7 +199,9 @@ def build_split(split: Split, root: Path, folder: Path, dataset: str, decoder: s
         raise DataError(f"{len(bad)} unreadable image(s) in {root}:\n{listing}\n(--on-bad-image=skip leaves them out)")
     keep = np.array([error is None for _, error in results], bool)
     labels = np.asarray(split.labels, np.int64)[keep]
-    if bad:  # rare: rewrite the array without the holes the bad files left
+    if cache_format == "jpeg":
+        join_chunks(partial, lengths)
+    elif bad:  # rare: rewrite the array without the holes the bad files left
         images = np.load(images_path, mmap_mode="r")
         compact = np.lib.format.open_memmap(partial / "compact.npy", "w+", np.uint8, (int(keep.sum()), SIZE, SIZE, 3))
         compact[:] = images[keep]
@@ -174,6 +215,8 @@ def build_split(split: Split, root: Path, folder: Path, dataset: str, decoder: s
                 sources.write(f"{path.relative_to(root)}\t{digest}\t{label}\n")
     manifest = {
         "format": FORMAT_VERSION,
+        "cache_format": cache_format,
+        **({"jpeg_quality": jpeg_cache.QUALITY} if cache_format == "jpeg" else {}),
         "dataset": dataset,
         "source": str(root.resolve()),
         "split": folder.name,

@@ -15,8 +15,12 @@ from data.cache_build import CHUNK
 from tools import imagenet_miniature
 from tools.testing import small_tmpfs
 
-FILES = ["train/images.npy", "train/labels.npy", "train/sources.tsv", "train/manifest.json", "val/images.npy",
-         "val/manifest.json", "stats.json", "mean_image.npy"]
+FILES = {
+    "uint8": ["train/images.npy", "val/images.npy"],
+    "jpeg": ["train/jpegs.bin", "train/offsets.npy", "val/jpegs.bin", "val/offsets.npy"],
+}
+COMMON = ["train/labels.npy", "train/sources.tsv", "train/manifest.json", "val/manifest.json", "stats.json",
+          "mean_image.npy"]
 
 
 @pytest.fixture(scope="module")
@@ -27,24 +31,26 @@ def folders(tmp_path_factory) -> Path:
     return out / "folders"
 
 
-def command(data_dir: Path, out: Path) -> list[str]:
+def command(data_dir: Path, out: Path, cache_format: str = "uint8") -> list[str]:
     return [sys.executable, "-m", "data.preprocess", "--dataset=imagenet", f"--data-dir={data_dir}", f"--out={out}",
-            "--decoder=pil", "--workers=1", "--quiet"]
+            "--decoder=pil", "--workers=1", "--quiet", f"--cache-format={cache_format}"]
 
 
-def run(data_dir: Path, out: Path) -> str:
+def run(data_dir: Path, out: Path, cache_format: str = "uint8") -> str:
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    done = subprocess.run(command(data_dir, out), env=environment, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(command(data_dir, out, cache_format), env=environment, capture_output=True, text=True,
+                          timeout=300)
     assert done.returncode == 0, done.stderr
     return done.stdout + done.stderr
 
 
-def test_a_build_killed_mid_way_resumes_to_identical_bytes(folders, tmp_path):
-    run(folders, tmp_path / "whole")
+@pytest.mark.parametrize("cache_format", ["uint8", "jpeg"])
+def test_a_build_killed_mid_way_resumes_to_identical_bytes(folders, tmp_path, cache_format):
+    run(folders, tmp_path / "whole", cache_format)
     stopped = tmp_path / "stopped"
     progress = stopped / "train.partial" / "progress.jsonl"
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    build = subprocess.Popen(command(folders, stopped), env=environment, stdout=subprocess.DEVNULL,
+    build = subprocess.Popen(command(folders, stopped, cache_format), env=environment, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while not (progress.is_file() and progress.read_text().count("\n") >= 1) and time.time() < deadline:
@@ -53,9 +59,9 @@ def test_a_build_killed_mid_way_resumes_to_identical_bytes(folders, tmp_path):
     build.wait()
     chunks_done = progress.read_text().count("\n")
     assert 1 <= chunks_done < 1000 // CHUNK + 1, "the build was not stopped between its chunks"
-    printed = run(folders, stopped)
+    printed = run(folders, stopped, cache_format)
     assert f"resuming a stopped build, {chunks_done * CHUNK} of 1000 images already done" in printed
-    for name in FILES:
+    for name in FILES[cache_format] + COMMON:
         assert filecmp.cmp(tmp_path / "whole" / name, stopped / name, shallow=False), name
 
 

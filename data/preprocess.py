@@ -25,7 +25,7 @@ import numpy as np
 
 from data import turbo
 from data.cache import FORMAT_VERSION, CacheError, open_split, pixel_stats, read_manifest
-from data.cache_build import IMAGE_BYTES, build_split
+from data.cache_build import FORMATS, IMAGE_BYTES, build_split
 from data.datasets import DATASETS, DataError, Split, dataset_root, load_split
 
 
@@ -68,17 +68,26 @@ def nearest_folder(path: Path) -> Path:
     return path
 
 
-def check_space(splits: dict[str, Split], out: Path) -> None:
+# Bytes a 256x256 JPEG entry takes, on average (measured on Imagenette and ILSVRC JPEGs,
+# docs/BENCHMARKS.md); the free-space check asks for twice that, as the chunks are joined at the end.
+JPEG_BYTES_ESTIMATE = 30_000
+
+
+def written_bytes(folder: Path) -> int:
+    """What a stopped build already wrote (images.npy is allocated sparsely)."""
+    return sum(path.stat().st_blocks * 512 for path in folder.rglob("*") if path.is_file()) if folder.is_dir() else 0
+
+
+def check_space(splits: dict[str, Split], out: Path, cache_format: str) -> None:
     """Says what the build will cost before it starts, and refuses when the disk cannot hold it."""
-    total = sum(len(split) * IMAGE_BYTES for split in splits.values())
-    written = 0  # by a stopped build that will resume (images.npy is allocated sparsely)
-    for name in splits:
-        partial_images = out / f"{name}.partial" / "images.npy"
-        if partial_images.is_file():
-            written += partial_images.stat().st_blocks * 512
-    need, free = max(total - written, 0), shutil.disk_usage(nearest_folder(out)).free
+    per_image = IMAGE_BYTES if cache_format == "uint8" else JPEG_BYTES_ESTIMATE
+    total = sum(len(split) * per_image for split in splits.values())
+    peak = total if cache_format == "uint8" else 2 * total
+    written = sum(written_bytes(out / f"{name}.partial") for name in splits)
+    need, free = max(peak - written, 0), shutil.disk_usage(nearest_folder(out)).free
     counts = " + ".join(f"{len(split):,} {name}" for name, split in splits.items())
-    line = (f"{counts} images: a {gigabytes(total)} uint8 cache in {out}, {gigabytes(need)} still to write, "
+    size = f"a {gigabytes(total)} uint8 cache" if cache_format == "uint8" else f"a JPEG cache of about {gigabytes(total)}"
+    line = (f"{counts} images: {size} in {out}, {gigabytes(need)} still to write, "
             f"{gigabytes(free)} free there")
     if need > free:
         raise CacheError(f"{line}: not enough space; free {gigabytes(need - free)} or choose another --out/--cache-dir")
@@ -98,20 +107,22 @@ def build_missing_splits(args: argparse.Namespace, root: Path, decoder: str) -> 
     for name in args.splits:
         existing = read_manifest(out / name)
         if existing and not args.overwrite:
-            if existing.get("source") != str(root.resolve()) or existing.get("format") != FORMAT_VERSION:
+            stored = existing.get("cache_format", "uint8")
+            if (existing.get("source") != str(root.resolve()) or existing.get("format") != FORMAT_VERSION
+                    or stored != args.cache_format):
                 raise CacheError(
-                    f"{out / name} already holds a cache of {existing.get('source')} (format {existing.get('format')}); "
-                    "pass --overwrite to replace it, or choose another --out"
+                    f"{out / name} already holds a {stored} cache of {existing.get('source')} (format "
+                    f"{existing.get('format')}); pass --overwrite to replace it, or choose another --out"
                 )
             print(f"{out / name}: up to date ({existing['count']} images), kept")
             continue
         todo[name] = load_split(args.dataset, name, root)
     if todo:
-        check_space(todo, out)
+        check_space(todo, out, args.cache_format)
     for name, split in todo.items():
         folder = out / name
         manifest, decoded, seconds = build_split(split, root, folder, args.dataset, decoder, args.workers,
-                                                 args.on_bad_image == "skip", args.quiet)
+                                                 args.on_bad_image == "skip", args.quiet, args.cache_format)
         print(f"{folder}: {manifest['count']} images, {len(manifest['classes'])} classes, "
               f"{len(manifest['skipped'])} skipped, {decoded} decoded in {speed(decoded, seconds)}, {decoder}")
         print_skipped(manifest["skipped"], folder / "manifest.json")
@@ -136,26 +147,33 @@ def cache_lock(cache: Path) -> Iterator[None]:
         yield
 
 
-def default_cache_dir(dataset: str, root: Path) -> Path:
+def default_cache_dir(dataset: str, root: Path, cache_format: str = "uint8") -> Path:
     digest = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:10]
-    return Path.home() / ".cache" / "alexnet" / "cache" / f"{dataset}-{digest}"
+    suffix = "" if cache_format == "uint8" else f"-{cache_format}"
+    return Path.home() / ".cache" / "alexnet" / "cache" / f"{dataset}-{digest}{suffix}"
 
 
-def prepare_cache(dataset: str, data_dir: str | None, cache_dir: str | None = None, quiet: bool = False) -> Path:
-    """The uint8 cache of the dataset, built on first use: cache_dir, or
-    ~/.cache/alexnet/cache/<dataset>-<hash of the source folder>.
+def prepare_cache(dataset: str, data_dir: str | None, cache_dir: str | None = None, quiet: bool = False,
+                  cache_format: str = "uint8") -> Path:
+    """The cache of the dataset, built on first use: cache_dir, or
+    ~/.cache/alexnet/cache/<dataset>-<hash of the source folder>[-jpeg].
 
     Call it before any process group exists: a build takes hours on ImageNet, and no
     collective may wait on it (train/distributed.py waits for every process's cache
     without a timeout)."""
     root = dataset_root(dataset, data_dir)
-    cache = Path(cache_dir) if cache_dir else default_cache_dir(dataset, root)
+    cache = Path(cache_dir) if cache_dir else default_cache_dir(dataset, root, cache_format)
     manifests = [read_manifest(cache / split) for split in ("train", "val")]  # present only when finished
     if all(manifests) and any(m["source"] != str(root.resolve()) for m in manifests):
         raise CacheError(f"{cache} holds a cache of {manifests[0]['source']}, not of {root.resolve()}; "
                          "choose another --cache-dir")
+    stored = {m.get("cache_format", "uint8") for m in manifests if m}
+    if stored - {cache_format}:
+        raise CacheError(f"{cache} holds a {' and '.join(sorted(stored))} cache, not {cache_format}; "
+                         f"choose another --cache-dir or --cache-format {stored.pop()}")
     if not all(manifests):
-        args = [f"--dataset={dataset}", f"--out={cache}", f"--data-dir={root}"] + (["--quiet"] if quiet else [])
+        args = [f"--dataset={dataset}", f"--out={cache}", f"--data-dir={root}", f"--cache-format={cache_format}"]
+        args += ["--quiet"] if quiet else []
         if main(args) != 0:  # under the cache's lock: a second process waits, then finds it finished
             raise CacheError(f"could not build the cache in {cache} (see the message above)")
     return cache
@@ -175,6 +193,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="unreadable files: leave out (counted in the manifest) or stop")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing cache of another source")
     parser.add_argument("--quiet", action="store_true", help="no progress bar: a few lines per split")
+    parser.add_argument("--cache-format", choices=FORMATS, default="uint8",
+                        help="uint8: 196,608 bytes an image, read as is; jpeg: 256x256 JPEGs at quality 90, "
+                             "decoded each epoch (docs/BENCHMARKS.md compares them)")
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error(f"--workers must be at least 1, got {args.workers}")

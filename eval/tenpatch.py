@@ -51,7 +51,9 @@ def evaluate(args: argparse.Namespace) -> dict:
     saved = trained.config
     dataset = args.dataset or saved["dataset"]
     cache_dir = args.cache_dir or (None if args.dataset else saved["cache_dir"])
-    val = open_split(prepare_cache(dataset, args.data_dir or saved["data_dir"], cache_dir, args.quiet) / "val")
+    cache = prepare_cache(dataset, args.data_dir or saved["data_dir"], cache_dir, args.quiet,
+                          saved.get("cache_format", "uint8"))
+    val = open_split(cache / "val")
     if val.classes != trained.classes:
         raise DataError(f"the validation classes ({len(val.classes)}: {val.classes[:3]}...) differ from the "
                         f"checkpoint's ({len(trained.classes)}: {trained.classes[:3]}...)")

@@ -86,9 +86,9 @@ class Trainer:
             raise DataError(f"--batch-size {config.batch_size} does not split evenly over {world} processes")
         pin = self.device.type == "cuda"
         self.train_loader = BatchLoader(self.train_split, config.batch_size // world, config.seed, config.shuffle,
-                                        rank=rank, world=world, prefetch=config.workers, pin=pin)
+                                        rank=rank, world=world, prefetch=config.workers, pin=pin, device=self.device)
         self.val_loader = BatchLoader(self.val_split, config.batch_size // world, shuffle=False, drop_last=False,
-                                      rank=rank, world=world, prefetch=config.workers, pin=pin)
+                                      rank=rank, world=world, prefetch=config.workers, pin=pin, device=self.device)
         if len(self.train_loader) == 0:
             raise DataError(f"{len(self.train_split)} training images make no batch of {config.batch_size}")
         self.augmenter = Augmenter(self.stats, AugmentConfig(config.flip, config.pca_lighting, config.jitter,
@@ -278,7 +278,8 @@ def run(config: TrainConfig, argv: list[str] | None) -> Path | None:
     if config.resume:
         config = resumed_config(config, argv)
     # Before any process group: no collective may wait on a cache build (train/distributed.py).
-    cache = preprocess.prepare_cache(config.dataset, config.data_dir, config.cache_dir, config.quiet)
+    cache = preprocess.prepare_cache(config.dataset, config.data_dir, config.cache_dir, config.quiet,
+                                     config.cache_format)
     if world > 1:
         distributed.start(processes, config.device, config.dist_timeout)
     try:

@@ -30,7 +30,8 @@ class TrainConfig:
     recipe: str = "paper"
     dataset: str = "imagenette"
     data_dir: str | None = None
-    cache_dir: str | None = None  # default: ~/.cache/alexnet/cache/<dataset>-<source hash>
+    cache_dir: str | None = None  # default: ~/.cache/alexnet/cache/<dataset>-<source hash>[-jpeg]
+    cache_format: str = "uint8"  # or "jpeg": about 8x smaller, decoded each epoch (docs/BENCHMARKS.md)
     model: str = "alexnet"
     init: str = "kaiming"  # the paper's N(0, 0.01) init diverged at lr 0.01 here; see README
     dropout: float = 0.5
@@ -107,7 +108,10 @@ def build_parser(description: str) -> argparse.ArgumentParser:
                                                                         for k, v in RECIPES["fast"].items()))
     p.add_argument("--dataset", choices=DATASETS, default=d.dataset)
     p.add_argument("--data-dir", help="folder with train/ and val/ (or where Imagenette is downloaded)")
-    p.add_argument("--cache-dir", help="uint8 cache folder (built on first use)")
+    p.add_argument("--cache-dir", help="cache folder (built on first use)")
+    p.add_argument("--cache-format", choices=("uint8", "jpeg"), default=d.cache_format,
+                   help="uint8: 196,608 bytes an image, read as is; jpeg: 256x256 JPEGs at quality 90, decoded "
+                        "each epoch by CPU threads or, on CUDA, by nvJPEG")
     p.add_argument("--model", default=d.model, help="one of: " + ", ".join(model_names()))
     p.add_argument("--init", choices=("paper", "kaiming", "torch"), default=d.init,
                    help="paper: N(0, 0.01), biases 1 in conv2/4/5 and fc6/7; torch: PyTorch's layer defaults")
