@@ -29,6 +29,12 @@ CHUNK = 256
 IMAGE_BYTES = SIZE * SIZE * 3
 FORMATS = ("uint8", "jpeg")
 
+
+def default_format(dataset: str) -> str:
+    """--cache-format auto: ImageNet's uint8 cache (252 GB) outgrows the archives and most local
+    disks, its JPEG one does not; smaller datasets skip the decode (docs/IMAGENET.md has the figures)."""
+    return "jpeg" if dataset == "imagenet" else "uint8"
+
 _worker_images: np.ndarray | None = None  # the uint8 format's memory-mapped images.npy
 _worker_decoder = "pil"
 

@@ -38,15 +38,16 @@ def decode(data: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
 
 
-@lru_cache(maxsize=1)
-def _threads() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(len(os.sched_getaffinity(0)), thread_name_prefix="jpeg-decode")
+@lru_cache(maxsize=None)
+def _threads(count: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(count, thread_name_prefix="jpeg-decode")
 
 
 class JpegImages:
     """Reads like the uint8 format's (N, 256, 256, 3) array: images[i], images[a:b], images[index_array]."""
 
     dtype = np.uint8
+    threads = len(os.sched_getaffinity(0))  # decoding threads; //tools/bench:data sets 1 to measure a core
 
     def __init__(self, folder: Path):
         self.offsets = np.load(folder / "offsets.npy")
@@ -68,7 +69,7 @@ class JpegImages:
         def fill(position: int) -> None:
             out[position] = decode(self.encoded(indices[position]))
 
-        list(_threads().map(fill, range(len(indices))))
+        list(_threads(self.threads).map(fill, range(len(indices))))
         return out
 
     def batch(self, indices: np.ndarray, device: torch.device) -> torch.Tensor:

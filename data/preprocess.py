@@ -25,7 +25,7 @@ import numpy as np
 
 from data import turbo
 from data.cache import FORMAT_VERSION, CacheError, open_split, pixel_stats, read_manifest
-from data.cache_build import FORMATS, IMAGE_BYTES, build_split
+from data.cache_build import FORMATS, IMAGE_BYTES, build_split, default_format
 from data.datasets import DATASETS, DataError, Split, dataset_root, load_split
 
 
@@ -193,10 +193,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="unreadable files: leave out (counted in the manifest) or stop")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing cache of another source")
     parser.add_argument("--quiet", action="store_true", help="no progress bar: a few lines per split")
-    parser.add_argument("--cache-format", choices=FORMATS, default="uint8",
+    parser.add_argument("--cache-format", choices=("auto", *FORMATS), default="auto",
                         help="uint8: 196,608 bytes an image, read as is; jpeg: 256x256 JPEGs at quality 90, "
-                             "decoded each epoch (docs/BENCHMARKS.md compares them)")
+                             "decoded each epoch; auto: jpeg for ImageNet, else uint8 (docs/IMAGENET.md)")
     args = parser.parse_args(argv)
+    if args.cache_format == "auto":
+        args.cache_format = default_format(args.dataset)
     if args.workers < 1:
         parser.error(f"--workers must be at least 1, got {args.workers}")
     for name in args.splits:

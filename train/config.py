@@ -5,6 +5,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from data.cache_build import default_format
 from data.datasets import DATASETS
 from model.registry import describe_models, model_names
 from train import resolution
@@ -31,7 +32,7 @@ class TrainConfig:
     dataset: str = "imagenette"
     data_dir: str | None = None
     cache_dir: str | None = None  # default: ~/.cache/alexnet/cache/<dataset>-<source hash>[-jpeg]
-    cache_format: str = "uint8"  # or "jpeg": about 8x smaller, decoded each epoch (docs/BENCHMARKS.md)
+    cache_format: str = "auto"  # jpeg for ImageNet, uint8 for the rest (data/cache_build.default_format)
     model: str = "alexnet"
     init: str = "kaiming"  # the paper's N(0, 0.01) init diverged at lr 0.01 here; see README
     dropout: float = 0.5
@@ -69,7 +70,9 @@ class TrainConfig:
     @classmethod
     def load(cls, path: Path) -> "TrainConfig":
         fields = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in json.loads(path.read_text()).items() if k in fields})
+        saved = {"cache_format": "uint8"}  # runs from before the JPEG format read the uint8 cache
+        saved.update({k: v for k, v in json.loads(path.read_text()).items() if k in fields})
+        return cls(**saved)
 
 
 def default_epochs(dataset: str) -> int:
@@ -109,9 +112,9 @@ def build_parser(description: str) -> argparse.ArgumentParser:
     p.add_argument("--dataset", choices=DATASETS, default=d.dataset)
     p.add_argument("--data-dir", help="folder with train/ and val/ (or where Imagenette is downloaded)")
     p.add_argument("--cache-dir", help="cache folder (built on first use)")
-    p.add_argument("--cache-format", choices=("uint8", "jpeg"), default=d.cache_format,
+    p.add_argument("--cache-format", choices=("auto", "uint8", "jpeg"), default=d.cache_format,
                    help="uint8: 196,608 bytes an image, read as is; jpeg: 256x256 JPEGs at quality 90, decoded "
-                        "each epoch by CPU threads or, on CUDA, by nvJPEG")
+                        "each epoch by CPU threads or, on CUDA, by nvJPEG; auto: jpeg for ImageNet, else uint8")
     p.add_argument("--model", default=d.model, help="one of: " + ", ".join(model_names()))
     p.add_argument("--init", choices=("paper", "kaiming", "torch"), default=d.init,
                    help="paper: N(0, 0.01), biases 1 in conv2/4/5 and fc6/7; torch: PyTorch's layer defaults")
@@ -179,6 +182,8 @@ def parse_config(argv: list[str] | None, description: str) -> TrainConfig:
     config = TrainConfig(**vars(args))
     if config.epochs is None:
         config.epochs = default_epochs(config.dataset)
+    if config.cache_format == "auto":
+        config.cache_format = default_format(config.dataset)
     if config.batch_size is None:
         config.batch_size = 32 if config.dataset == "sample" else 128
     return config

@@ -7,12 +7,20 @@
 (b) the uint8 cache + batched augmentation making the same batches (and, beside it,
     the paper's augmentation that training uses by default);
 (c) PIL decode + resize + crop to 256 and (d) jpeg_crop (libjpeg-turbo), one process,
-    on DIR/imagewoof2-320-sample. Prints images/s and the ratios b/a and d/c.
+    on DIR/imagewoof2-320-sample and on DIR/imagenet-sample-400 (genuine ILSVRC JPEGs at
+    their original sizes): the cache build's rate per core. Prints images/s and the
+    ratios b/a and d/c.
+Then the in-place index of a synthetic train archive (100 class tars of 1,300 small
+members, a tenth of ILSVRC-2012's), and the two cache formats side by side, on one core (one decoding thread, one torch
+thread): bytes an image, what BatchLoader hands over (no augmentation: the loader's
+ceiling) and decode + the paper's augmentation at 224.
 """
 import argparse
+import io
 import itertools
 import os
 import sys
+import tarfile
 import time
 from pathlib import Path
 
@@ -25,6 +33,8 @@ from data.augment import AugmentConfig, Augmenter
 from data.batches import BatchLoader
 from data.cache import open_split, read_stats
 from data.decode import load_256
+from data.imagenet import index_train_tar
+from data.jpeg_cache import JpegImages, encode
 
 BATCH = 128
 
@@ -42,21 +52,66 @@ def peer_loader(root: Path, batches: int) -> float:
     return time_batches(iter(loader), batches, lambda batch: batch[0])
 
 
-def cache_loader(cache: Path, batches: int, config: AugmentConfig) -> float:
+def cache_loader(cache: Path, batches: int, config: AugmentConfig | None) -> float:
+    """Batches/s through BatchLoader and, unless config is None, the augmentation."""
     split = open_split(cache / "train")
-    augmenter = Augmenter(read_stats(cache), config, "cpu")
+    augmenter = Augmenter(read_stats(cache), config or AugmentConfig(), "cpu")
     generator = torch.Generator().manual_seed(0)
     loader = BatchLoader(split, BATCH, seed=0)
     stream = itertools.chain.from_iterable(loader.epoch(e) for e in itertools.count())
+    if config is None:
+        return time_batches(stream, batches, lambda batch: batch[0], (BATCH, 256, 256, 3))
     return time_batches(stream, batches, lambda batch: augmenter.train(batch[0], generator))
 
 
-def time_batches(stream, batches: int, make) -> float:
+def time_batches(stream, batches: int, make, shape=(BATCH, 3, 224, 224)) -> float:
     make(next(stream))  # warm-up: workers started, caches filled
     started = time.perf_counter()
     for batch in itertools.islice(stream, batches):
-        assert make(batch).shape == (BATCH, 3, 224, 224)
+        assert make(batch).shape == shape
     return batches * BATCH / (time.perf_counter() - started)
+
+
+def index_seconds(folder: Path, classes: int = 100, per_class: int = 1300) -> float:
+    """Seconds to index a tar of class tars in place, as data/imagenet.py reads ILSVRC2012_img_train.tar."""
+    archive = folder / "train-index-bench.tar"
+    if not archive.is_file():
+        with tarfile.open(archive, "w") as outer:
+            for c in range(classes):
+                wnid = f"n{c:08d}"
+                inner = io.BytesIO()
+                with tarfile.open(fileobj=inner, mode="w") as tar:
+                    for i in range(per_class):
+                        info = tarfile.TarInfo(f"{wnid}_{i}.JPEG")
+                        info.size = 100
+                        tar.addfile(info, io.BytesIO(bytes(100)))
+                info = tarfile.TarInfo(f"{wnid}.tar")
+                info.size = inner.tell()
+                inner.seek(0)
+                outer.addfile(info, inner)
+    started = time.perf_counter()
+    assert len(index_train_tar(archive)) == classes * per_class
+    return time.perf_counter() - started
+
+
+def jpeg_entry_bytes(paths: list[Path]) -> float:
+    """Mean bytes of the JPEG cache entry (256x256 crop, quality 90) of each image."""
+    return float(np.mean([len(encode(turbo.load_256_fastest(p, p.read_bytes()))) for p in paths]))
+
+
+def format_rows(caches: dict[str, Path], batches: int) -> list[str]:
+    """The two cache formats on one core: bytes an image, the loader's ceiling, decode + augment at 224."""
+    JpegImages.threads = 1
+    torch.set_num_threads(1)
+    rows = []
+    for cache_format, cache in caches.items():
+        split = open_split(cache / "train")
+        stored = (cache / "train" / ("images.npy" if cache_format == "uint8" else "jpegs.bin")).stat().st_size
+        ceiling = cache_loader(cache, batches, None)
+        augmented = cache_loader(cache, batches, AugmentConfig())
+        rows.append(f"    {cache_format:5s} cache: {stored / len(split):8.0f} bytes an image, {stored / len(split) * 1281167 / 1e9:6.1f} GB "
+                    f"for ILSVRC-2012 train; BatchLoader {ceiling:6.0f} img/s; + paper augmentation {augmented:6.0f} img/s")
+    return rows
 
 
 def decode_rate(paths: list[Path], decode) -> float:
@@ -77,12 +132,16 @@ def main() -> int:
     args = parser.parse_args()
     data_dir = Path(args.data_dir)
     nette, woof = data_dir / "imagenette2-224sq", data_dir / "imagewoof2-320-sample"
-    for folder in (nette, woof):
+    for folder in (nette, woof, data_dir / "imagenet-sample-400"):
         if not folder.is_dir():
             parser.error(f"{folder} does not exist")
     if not turbo.available():
         parser.error("jpeg_crop is not built: run this through `tools/bazel run //tools/bench:data`")
-    preprocess.main(["--dataset=folder", f"--data-dir={nette}", f"--out={args.cache}", "--splits=train"])
+    ilsvrc = data_dir / "imagenet-sample-400"
+    caches = {"uint8": Path(args.cache), "jpeg": Path(f"{args.cache}-jpeg")}
+    for cache_format, cache in caches.items():
+        preprocess.main(["--dataset=folder", f"--data-dir={nette}", f"--out={cache}", "--splits=train", "--quiet",
+                         f"--cache-format={cache_format}"])
 
     torch.set_num_threads(2)
     a = peer_loader(nette, args.batches)
@@ -93,6 +152,11 @@ def main() -> int:
     d = decode_rate(woof_paths, turbo.load_256)
     diff = np.mean([np.abs(load_256(p).astype(int) - turbo.load_256(p, p.read_bytes()).astype(int)).mean()
                     for p in woof_paths[:100]])
+    ilsvrc_paths = sorted(ilsvrc.glob("*.JPEG"))
+    c_ilsvrc, d_ilsvrc = decode_rate(ilsvrc_paths, load_256), decode_rate(ilsvrc_paths, turbo.load_256_fastest)
+    ilsvrc_jpeg = jpeg_entry_bytes(ilsvrc_paths)
+    index_s = index_seconds(Path(args.cache).parent)
+    formats = format_rows(caches, args.batches)
     print(f"\nmachine: {os.cpu_count()} CPU cores, torch {torch.__version__}, batch {BATCH}, {args.batches} batches")
     print(f"(a) ImageFolder + PIL transforms, DataLoader 2 workers : {a:8.0f} img/s")
     print(f"(b) uint8 cache + the same augmentation, batched       : {b:8.0f} img/s   b/a = {b / a:.2f}")
@@ -100,6 +164,13 @@ def main() -> int:
     print(f"(c) PIL decode + resize + crop to 256, 1 process       : {c:8.0f} img/s")
     print(f"(d) jpeg_crop (libjpeg-turbo), 1 process               : {d:8.0f} img/s   d/c = {d / c:.2f}")
     print(f"    mean |c - d| over 100 images: {diff:.2f} pixel levels")
+    print(f"(c) and (d) on {len(ilsvrc_paths)} ILSVRC JPEGs at original sizes: {c_ilsvrc:.0f} and {d_ilsvrc:.0f} img/s "
+          f"(d/c = {d_ilsvrc / c_ilsvrc:.2f}); their JPEG cache entries: {ilsvrc_jpeg:.0f} bytes an image")
+    print(f"index of a train archive of 130,000 images in place: {index_s:.1f} s "
+          f"(ILSVRC-2012's 1,281,167, extrapolated: {index_s * 1281167 / 130000:.0f} s)")
+    print(f"cache formats on imagenette2-224sq train, 1 core (CPU capability "
+          f"{torch.backends.cpu.get_cpu_capability()}):")
+    print("\n".join(formats))
     return 0
 
 
