@@ -72,13 +72,19 @@ def test_the_cost_comes_first_and_quiet_draws_no_progress_bar(folders, tmp_path)
     assert "\r" not in printed
 
 
-def test_a_disk_too_small_is_refused_before_anything_is_written(folders, tmp_path, capsys):
+@pytest.mark.parametrize("cache_format, size", [
+    ("uint8", "a 0.2 GB uint8 cache"),
+    ("jpeg", f"a JPEG cache of about {preprocess.gigabytes(1020 * preprocess.JPEG_BYTES_ESTIMATE)}"),
+])
+def test_a_disk_too_small_is_refused_before_anything_is_written(folders, tmp_path, capsys, cache_format, size):
     with small_tmpfs(tmp_path / "small", "4m") as disk:
         out = disk / "cache"
-        assert preprocess.main(["--dataset=imagenet", f"--data-dir={folders}", f"--out={out}"]) == 2
+        assert preprocess.main(["--dataset=imagenet", f"--data-dir={folders}", f"--out={out}",
+                                f"--cache-format={cache_format}"]) == 2
         error = capsys.readouterr().err.strip()
-        assert error.startswith("preprocess: error: 1,000 train + 20 val images: a 0.2 GB uint8 cache")
-        assert "not enough space; free 0.2 GB or choose another --out/--cache-dir" in error and "\n" not in error
+        assert error.startswith(f"preprocess: error: 1,000 train + 20 val images: {size} in {out}")
+        assert "still to write, 4." in error and "MB free there: not enough space; free " in error
+        assert error.endswith(" or choose another --out/--cache-dir") and "\n" not in error
         assert sorted(p.name for p in out.iterdir()) == [".lock"]
 
 

@@ -29,16 +29,18 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def train(out: Path, processes: int, *extra: str) -> list[dict]:
+def train(out: Path, processes: int, *extra: str, cache: Path | None = None) -> tuple[list[dict], str]:
+    """The run's metrics and what its processes printed."""
     # A static rendezvous on 127.0.0.1: works where the host name does not resolve.
     launcher = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={processes}", "--nnodes=1",
                 "--master_addr=127.0.0.1", f"--master_port={free_port()}"] if processes > 1 else [sys.executable]
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "OMP_NUM_THREADS": "1"}
     command = launcher + ["-m", "train.alexnet", *DETERMINISTIC, *extra, f"--out={out}",
-                          f"--cache-dir={out.parent / 'cache'}"]
-    subprocess.run(command, check=True, env=environment, timeout=600)
+                          f"--cache-dir={cache or out.parent / 'cache'}"]
+    done = subprocess.run(command, env=environment, timeout=600, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
     (run_dir,) = list(out.iterdir())
-    return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()], done.stdout + done.stderr
 
 
 def assert_same_training(single: list[dict], double: list[dict]) -> None:
@@ -48,8 +50,11 @@ def assert_same_training(single: list[dict], double: list[dict]) -> None:
         assert two["val_top1"] == pytest.approx(one["val_top1"], abs=1 / 80)
 
 
-def test_two_gloo_processes_match_one(tmp_path):
-    assert_same_training(train(tmp_path / "one", 1), train(tmp_path / "two", 2))
+def test_two_gloo_processes_match_one_and_build_their_shared_cache_once(tmp_path):
+    single, _ = train(tmp_path / "one", 1)
+    double, printed = train(tmp_path / "two", 2, cache=tmp_path / "shared-cache")
+    assert_same_training(single, double)
+    assert printed.count(f"{tmp_path / 'shared-cache' / 'train'}: 120 images") == 1, printed
 
 
 def test_two_nodes_with_their_own_caches_wait_out_a_slow_build_and_train_as_one(tmp_path):
@@ -76,7 +81,7 @@ def test_two_nodes_with_their_own_caches_wait_out_a_slow_build_and_train_as_one(
     two_nodes = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     for name in ("train/images.npy", "train/labels.npy", "val/images.npy", "stats.json"):
         assert filecmp.cmp(tmp_path / "cache-node0" / name, tmp_path / "cache-node1" / name, shallow=False), name
-    assert_same_training(train(tmp_path / "one", 1, "--model=conv1"), two_nodes)
+    assert_same_training(train(tmp_path / "one", 1, "--model=conv1")[0], two_nodes)
 
 
 if __name__ == "__main__":
