@@ -47,7 +47,9 @@ class JpegImages:
     """Reads like the uint8 format's (N, 256, 256, 3) array: images[i], images[a:b], images[index_array]."""
 
     dtype = np.uint8
-    threads = len(os.sched_getaffinity(0))  # decoding threads; //tools/bench:data sets 1 to measure a core
+    # Decoding threads (the cores this process may use; macOS has no affinity call);
+    # //tools/bench:data sets 1 to measure a core.
+    threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
     def __init__(self, folder: Path):
         self.offsets = np.load(folder / "offsets.npy")
