@@ -29,6 +29,12 @@ def photos() -> list[Image.Image]:
     return [Image.open(p).convert("RGB") for p in load_split("sample", "val").paths[::8]]
 
 
+def test_the_decoder_runs_on_the_pinned_libjpeg_turbo_not_the_hosts():
+    assert turbo.available()
+    loaded = {line.split()[-1] for line in Path("/proc/self/maps").read_text().splitlines() if "/libjpeg.so" in line}
+    assert loaded and all("libjpeg_turbo" in path for path in loaded), loaded  # @libjpeg_turbo, tools/python/pins.bzl
+
+
 @pytest.mark.parametrize("size", [(224, 224), (640, 480), (333, 500), (1024, 300)])
 def test_turbo_matches_pil_within_two_levels(photos, size):
     # Larger than 256: libjpeg scales in the DCT domain (n/8) before resizing.

@@ -1,12 +1,13 @@
-"""Rewrites tools/python/pins.bzl from the Debian archive's current bookworm package index.
+"""Rewrites tools/python/pins.bzl from the Debian archive's current bookworm package index:
+the build's CPython 3.11 and the libjpeg-turbo that //data:jpeg_crop links.
 
     tools/bazel run //tools/python:repin
     tools/bazel run //tools/python:repin -- --mirror http://deb.debian.org/debian
 
-Debian keeps only the current bookworm point release in its archive, so the pinned
-CPython 3.11 packages disappear from it some months after each point release. This
-reads the index, finds the four packages, and writes their versions, paths and sha256
-sums, with today's snapshot.debian.org timestamp as the lasting fallback. Runs on any
+Debian keeps only the current bookworm point release in its archive, so pinned packages
+disappear from it some months after each point release. This reads the index, finds the
+four CPython packages and the two libjpeg-turbo ones, and writes their versions, paths and
+sha256 sums, with today's snapshot.debian.org timestamp as the lasting fallback. Runs on any
 python3 (3.8 or newer, standard library only): the pinned interpreter may be the one
 that no longer downloads.
 """
@@ -18,23 +19,30 @@ import sys
 import urllib.request
 from pathlib import Path
 
-PACKAGES = ("libpython3.11-minimal", "libpython3.11-stdlib", "python3.11", "python3.11-minimal")
+# pins.bzl's dictionaries: the packages of each, all at one version.
+GROUPS = {
+    "PACKAGES": ("libpython3.11-minimal", "libpython3.11-stdlib", "python3.11", "python3.11-minimal"),
+    "JPEG_PACKAGES": ("libjpeg62-turbo", "libjpeg62-turbo-dev"),
+}
+PACKAGES = tuple(name for names in GROUPS.values() for name in names)
 INDEX = "dists/bookworm/main/binary-amd64/Packages.xz"
 
-HEADER = '''"""CPython 3.11 for the build, as Debian 12 (bookworm) packages it. Written by
-`tools/bazel run //tools/python:repin`; do not edit by hand."""
+HEADER = '''"""CPython 3.11 and libjpeg-turbo for the build, as Debian 12 (bookworm) packages them.
+Written by `tools/bazel run //tools/python:repin`; do not edit by hand."""
 
 # The Debian archive snapshot (snapshot.debian.org) that serves these files for good,
 # once the archive itself has moved to a newer point release.
 SNAPSHOT = "{snapshot}"
-
-# Package -> (version, path in the archive, sha256 of the .deb).
-PACKAGES = {{
 '''
+COMMENTS = {
+    "PACKAGES": "CPython: package -> (version, path in the archive, sha256 of the .deb).",
+    "JPEG_PACKAGES": "libjpeg-turbo for //data:jpeg_crop: package -> (version, path, sha256).",
+}
 
 
 def parse_index(text: str) -> dict:
-    """{package: (version, path, sha256)} for the packages we pin, from a Packages file."""
+    """{package: (version, path, sha256)} for the packages we pin, from a Packages file; each
+    group's packages must share one version."""
     found = {}
     for stanza in text.split("\n\n"):
         fields = dict(line.split(": ", 1) for line in stanza.splitlines() if ": " in line and not line[0].isspace())
@@ -43,15 +51,20 @@ def parse_index(text: str) -> dict:
     missing = sorted(set(PACKAGES) - set(found))
     if missing:
         raise ValueError(f"the index has no {', '.join(missing)}")
-    versions = {version for version, _, _ in found.values()}
-    if len(versions) != 1:
-        raise ValueError(f"the four packages are at different versions: {sorted(versions)}")
+    for names in GROUPS.values():
+        versions = {found[name][0] for name in names}
+        if len(versions) != 1:
+            raise ValueError(f"{', '.join(names)} are at different versions: {sorted(versions)}")
     return found
 
 
 def render(found: dict, snapshot: str) -> str:
-    rows = "".join(f'    "{name}": ("{v}", "{path}", "{sha}"),\n' for name, (v, path, sha) in sorted(found.items()))
-    return HEADER.format(snapshot=snapshot) + rows + "}\n"
+    text = HEADER.format(snapshot=snapshot)
+    for group, names in GROUPS.items():
+        rows = "".join(f'    "{name}": ("{found[name][0]}", "{found[name][1]}", "{found[name][2]}"),\n'
+                       for name in sorted(names))
+        text += f"\n# {COMMENTS[group]}\n{group} = {{\n{rows}}}\n"
+    return text
 
 
 def main() -> int:
@@ -74,10 +87,12 @@ def main() -> int:
     after = render(found, snapshot)
     old_lines = [line for line in before.splitlines() if line.startswith('    "')]
     if old_lines == [line for line in after.splitlines() if line.startswith('    "')]:
-        print(f"repin: {pins} already pins {found['python3.11'][0]}, the archive's current version")
+        print(f"repin: {pins} already pins CPython {found['python3.11'][0]} and libjpeg-turbo "
+              f"{found['libjpeg62-turbo'][0]}, the archive's current versions")
         return 0
     pins.write_text(after)
-    print(f"repin: {pins} now pins CPython {found['python3.11'][0]} (snapshot {snapshot}); "
+    print(f"repin: {pins} now pins CPython {found['python3.11'][0]} and libjpeg-turbo "
+          f"{found['libjpeg62-turbo'][0]} (snapshot {snapshot}); "
           "commit it, then `tools/bazel test //...`")
     return 0
 

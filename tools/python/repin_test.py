@@ -16,11 +16,18 @@ def stanza(package: str, version: str, sha256: str) -> str:
             f"{package}_{version}_amd64.deb\nSize: 817740\nMD5sum: 0123\nSHA256: {sha256}\n")
 
 
-def pinned() -> dict:
+def index_of(python_version: str = "3.11.2-6+deb12u9", jpeg_version: str = "1:2.1.5-3") -> str:
+    """An index holding every pinned package (each sha256 its position's digit) and one we do not pin."""
+    versions = {name: python_version if name in repin.GROUPS["PACKAGES"] else jpeg_version for name in repin.PACKAGES}
+    entries = [stanza(name, versions[name], str(i) * 64) for i, name in enumerate(repin.PACKAGES)]
+    return "\n".join(entries + [stanza("python3.11-venv", python_version, "f" * 64)])
+
+
+def pinned() -> tuple[dict, str]:
     """The packages as pins.bzl holds them, read with the build's own Starlark-as-Python reading."""
     scope = {}
     exec(PINS.read_text(), scope)  # pins.bzl is plain assignments, valid Python too
-    return scope["PACKAGES"], scope["SNAPSHOT"]
+    return {**scope["PACKAGES"], **scope["JPEG_PACKAGES"]}, scope["SNAPSHOT"]
 
 
 def test_committed_pins_are_what_the_tool_writes():
@@ -30,20 +37,20 @@ def test_committed_pins_are_what_the_tool_writes():
 
 
 def test_index_gives_each_packages_version_path_and_sha256():
-    index = "\n".join(stanza(name, "3.11.2-6+deb12u9", str(i) * 64) for i, name in enumerate(repin.PACKAGES))
-    index += "\n" + stanza("python3.11-venv", "3.11.2-6+deb12u9", "f" * 64)
-    found = repin.parse_index(index)
+    found = repin.parse_index(index_of())
     assert found["python3.11"] == ("3.11.2-6+deb12u9", "pool/main/p/python3.11/python3.11_3.11.2-6+deb12u9_amd64.deb",
                                    str(repin.PACKAGES.index("python3.11")) * 64)
+    assert found["libjpeg62-turbo-dev"][0] == "1:2.1.5-3"
     assert set(found) == set(repin.PACKAGES)
 
 
 def test_missing_or_mixed_packages_are_refused_by_name():
-    partial = "\n".join(stanza(name, "1", "a" * 64) for name in repin.PACKAGES[:3])
-    with pytest.raises(ValueError, match="no python3.11-minimal"):
-        repin.parse_index(partial)
-    mixed = partial + "\n" + stanza(repin.PACKAGES[3], "2", "a" * 64)
-    with pytest.raises(ValueError, match="different versions"):
+    without = "\n\n".join(entry for entry in index_of().split("\n\n") if "Package: libjpeg62-turbo-dev\n" not in entry)
+    with pytest.raises(ValueError, match="no libjpeg62-turbo-dev"):
+        repin.parse_index(without)
+    mixed = index_of().replace("Package: python3.11-minimal\nSource: python3.11\nVersion: 3.11.2-6+deb12u9",
+                               "Package: python3.11-minimal\nSource: python3.11\nVersion: 3.11.2-6+deb12u10")
+    with pytest.raises(ValueError, match="python3.11-minimal are at different versions"):
         repin.parse_index(mixed)
 
 
