@@ -29,6 +29,11 @@ from data.cache_build import FORMATS, IMAGE_BYTES, build_split, default_format
 from data.datasets import DATASETS, DataError, Split, dataset_root, load_split
 
 
+# Bytes a 256x256 JPEG entry takes, on average: 20,736 measured on 400 genuine ILSVRC JPEGs
+# (docs/IMAGENET.md). The free-space check asks for twice that, as the chunks are joined at the end.
+JPEG_BYTES_ESTIMATE = 21_000
+
+
 def write_stats(cache_dir: Path) -> dict:
     stats, mean_image = pixel_stats(open_split(cache_dir / "train").images)
     np.save(cache_dir / "mean_image.tmp.npy", mean_image)
@@ -66,11 +71,6 @@ def nearest_folder(path: Path) -> Path:
     while not path.is_dir():
         path = path.parent
     return path
-
-
-# Bytes a 256x256 JPEG entry takes, on average: 20,736 measured on 400 genuine ILSVRC JPEGs
-# (docs/IMAGENET.md). The free-space check asks for twice that, as the chunks are joined at the end.
-JPEG_BYTES_ESTIMATE = 21_000
 
 
 def written_bytes(folder: Path) -> int:
