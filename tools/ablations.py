@@ -2,6 +2,7 @@
 
     tools/bazel run //tools:ablations -- --dataset=sample --epochs=2
     tools/bazel run //tools:ablations -- --dataset=folder --data-dir ../shared/data/imagenette2-224sq --epochs=6
+    tools/bazel run //tools:ablations -- … --lr-sweep=0.005,0.01,0.02,0.04
 
 Every row starts from the trainer's --recipe (fast unless told) at the given epochs and
 changes one thing: unshuffled batches, the MLP and one-convolution baselines, no
@@ -10,6 +11,11 @@ for LRN, no PCA lighting. Each row is a //train:alexnet run in OUT/<row>/; a fin
 row is skipped and an unfinished one resumed when the command is run again. Writes
 OUT/ablations.md (best validation top-1 of each row, its change from the recipe's row and
 the blog's figure for the same change) and OUT/ablations.png (a bar per row).
+
+The blog tuned its learning rate per model; --lr-sweep does the same for the rows that
+change the network or its normalisation: each runs once per learning rate (same budget,
+same seed, in OUT/<row>/lr-<value>/), is reported at its best, and the table lists the
+sweep. The recipe's and the regularisation rows keep the recipe's learning rate.
 """
 import argparse
 import json
@@ -32,6 +38,8 @@ ROWS = [
     ("no normalisation", ["--model=alexnet-nolrn"], "1-2 points below RMSNorm"),
     ("no PCA lighting", ["--pca-lighting=0"], "not tried"),
 ]
+# The rows whose learning rate --lr-sweep chooses: they change the network or its normalisation.
+SWEPT = {name for name, flags, _ in ROWS if any(flag.startswith("--model=") for flag in flags)}
 
 
 def slug(name: str) -> str:
@@ -60,17 +68,43 @@ def best_top1(metrics: list[dict]) -> float:
     return 100 * max(row["val_top1"] for row in metrics)
 
 
-def table(results: list[tuple[str, dict, list[dict]]]) -> str:
+def read_run(run_dir: Path) -> tuple[dict, list[dict]]:
+    config = json.loads((run_dir / "config.json").read_text())
+    return config, [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+
+
+def parse_sweep(text: str) -> list[float]:
+    """At least three learning rates spanning at least 4x, as the comparison needs."""
+    try:
+        rates = sorted({float(value) for value in text.split(",")})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"takes comma-separated learning rates, got {text!r}") from None
+    if len(rates) < 3 or rates[0] <= 0 or rates[-1] < 4 * rates[0]:
+        raise argparse.ArgumentTypeError(f"needs at least three positive learning rates spanning 4x, got {text!r}")
+    return rates
+
+
+def run_swept_row(folder: Path, flags: list[str], common: list[str], rates: list[float]):
+    """The row at its best learning rate: (config, metrics, {lr: best top-1})."""
+    runs = {lr: read_run(run_row(folder / f"lr-{lr:g}", [*flags, f"--lr={lr:g}"], common)) for lr in rates}
+    sweep = {lr: best_top1(metrics) for lr, (_, metrics) in runs.items()}
+    config, metrics = runs[max(sweep, key=sweep.get)]
+    return config, metrics, sweep
+
+
+def table(results: list[tuple[str, dict, list[dict], dict | None]]) -> str:
     blog = {name: figure for name, _, figure in ROWS}
-    reference = next((best_top1(m) for name, _, m in results if name == ROWS[0][0]), None)
+    reference = next((best_top1(m) for name, _, m, _ in results if name == ROWS[0][0]), None)
     lines = ["| variant (one change from the recipe) | best val top-1 | change | the blog | epochs | "
-             "epoch-equivalents | model |",
-             "|---|---|---|---|---|---|---|"]
-    for name, config, metrics in results:
+             "epoch-equivalents | model | learning rate | sweep (lr: best top-1) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for name, config, metrics, sweep in results:
         top1 = best_top1(metrics)
         change = f"{top1 - reference:+.1f}" if reference is not None and name != ROWS[0][0] else ""
+        tried = ", ".join(f"{lr:g}: {value:.1f}%" for lr, value in sweep.items()) if sweep else ""
         lines.append(f"| {name} | {top1:.1f}% | {change} | {blog[name]} | {len(metrics)} | "
-                     f"{metrics[-1].get('epoch_equivalents', len(metrics)):.2f} | {config['model']} |")
+                     f"{metrics[-1].get('epoch_equivalents', len(metrics)):.2f} | {config['model']} | "
+                     f"{config['lr']:g} | {tried} |")
     return "\n".join(lines) + "\n"
 
 
@@ -81,8 +115,8 @@ def plot(results: list[tuple[str, dict, list[dict]]], path: Path) -> None:
     from matplotlib import pyplot
 
     figure, axes = pyplot.subplots(figsize=(9, 0.45 * len(results) + 1.2))
-    names = [name for name, _, _ in results][::-1]
-    values = [best_top1(metrics) for _, _, metrics in results][::-1]
+    names = [name for name, *_ in results][::-1]
+    values = [best_top1(metrics) for _, _, metrics, _ in results][::-1]
     bars = axes.barh(names, values, color=["tab:orange" if n == ROWS[0][0] else "tab:blue" for n in names])
     axes.bar_label(bars, fmt="%.1f%%", fontsize=8, padding=2)
     axes.set(xlabel="best validation top-1, centre crop (%)", xlim=(0, 100), title="one change from the recipe")
@@ -103,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, help="default: the trainer's (128; 32 for the sample)")
     parser.add_argument("--max-steps", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--only", help="comma-separated row numbers (1-based) to run")
+    parser.add_argument("--lr-sweep", type=parse_sweep, metavar="LR,LR,LR",
+                        help="learning rates to try for the rows that change the network (>= 3, spanning >= 4x)")
     parser.add_argument("--out", default="runs/ablations")
     args = parser.parse_args(argv)
     if args.epochs < 1:
@@ -123,13 +159,13 @@ def main(argv: list[str] | None = None) -> int:
     for number, (name, flags) in enumerate(chosen, 1):
         print(f"[{number}/{len(chosen)}] {name}", flush=True)
         try:
-            run_dir = run_row(out / slug(name), flags, common)
+            if args.lr_sweep and name in SWEPT:
+                results.append((name, *run_swept_row(out / slug(name), flags, common, args.lr_sweep)))
+            else:
+                results.append((name, *read_run(run_row(out / slug(name), flags, common)), None))
         except RuntimeError as error:
             print(f"ablations: error: {error}", file=sys.stderr)
             return 2
-        config = json.loads((run_dir / "config.json").read_text())
-        metrics = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
-        results.append((name, config, metrics))
     markdown = table(results)
     (out / "ablations.md").write_text(markdown)
     plot(results, out / "ablations.png")

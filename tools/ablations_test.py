@@ -22,5 +22,26 @@ def test_ladder_writes_a_table_and_a_plot_and_skips_finished_rows(tmp_path, monk
     assert "run folder" not in capsys.readouterr().out
 
 
+def test_the_sweep_runs_each_rate_for_network_rows_and_reports_the_best(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    args = ["--dataset=sample", "--epochs=1", "--max-steps=1", "--batch-size=8", "--only=1,3",
+            "--lr-sweep=0.001,0.004,0.002", f"--out={tmp_path}"]
+    assert ablations.main(args) == 0
+    assert sorted(p.name for p in (tmp_path / "mlp").iterdir()) == ["lr-0.001", "lr-0.002", "lr-0.004"]
+    recipe, mlp = (tmp_path / "ablations.md").read_text().splitlines()[2:4]
+    assert recipe.endswith("| 0.02 |  |")  # the recipe's own rate, not swept
+    swept = dict(entry.split(": ") for entry in mlp.split("|")[-2].strip().split(", "))
+    assert list(swept) == ["0.001", "0.002", "0.004"]
+    chosen = mlp.split("|")[-3].strip()
+    assert swept[chosen] == max(swept.values(), key=lambda value: float(value.rstrip("%")))
+
+
+@pytest.mark.parametrize("sweep", ["0.01,0.02", "0.01,0.02,0.03", "0.01,fast,0.04"])
+def test_a_sweep_too_narrow_or_unreadable_is_refused(sweep, capsys):
+    with pytest.raises(SystemExit):
+        ablations.main([f"--lr-sweep={sweep}"])
+    assert "--lr-sweep" in capsys.readouterr().err
+
+
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))
