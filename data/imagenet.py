@@ -17,6 +17,7 @@ import io
 import re
 import sys
 import tarfile
+from functools import lru_cache
 from pathlib import Path
 
 from data.datasets import DataError, Split, class_names, list_split
@@ -78,9 +79,11 @@ def parse_meta_mat(data: bytes) -> dict[int, str]:
     return {int(s["ILSVRC2012_ID"]): str(s["WNID"]) for s in synsets if int(s["num_children"]) == 0}
 
 
+@lru_cache(maxsize=4)
 def read_devkit(archive: Path) -> tuple[dict[int, str], list[int]]:
     """ILSVRC2012_ID -> WordNet id of the 1,000 classes, and the val images' IDs in file order,
-    read from the devkit archive in memory (nothing is written beside it)."""
+    read from the devkit archive in memory (nothing is written beside it); once per archive,
+    so an unofficial devkit is warned about once, not once per split."""
     if hashlib.md5(archive.read_bytes()).hexdigest() != DEVKIT_MD5:
         print(f"warning: {archive} differs from the official devkit (md5 {DEVKIT_MD5}); reading it anyway",
               file=sys.stderr)
