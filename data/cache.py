@@ -1,4 +1,4 @@
-"""The uint8 cache that training reads: one split's images, preprocessed once.
+"""The cache that training reads: one split's images, preprocessed once.
 
     CACHE/train/images.npy    (N, 256, 256, 3) uint8, memory-mapped when read; or, in the
                               compact format, jpegs.bin + offsets.npy (data/jpeg_cache.py)
@@ -44,6 +44,11 @@ class CachedSplit:
         return len(self.labels)
 
 
+def stored_format(manifest: dict) -> str:
+    """"uint8" or "jpeg"; caches from before the JPEG format hold no such key and are uint8."""
+    return manifest.get("cache_format", "uint8")
+
+
 def read_manifest(folder: Path) -> dict | None:
     path = Path(folder) / "manifest.json"
     return json.loads(path.read_text()) if path.is_file() else None
@@ -64,7 +69,7 @@ def open_split(folder: str | Path, dataset: str | None = None, source: str | Pat
         raise CacheError(f"{folder} holds dataset {manifest['dataset']!r}, not {dataset!r}")
     if source is not None and Path(manifest["source"]) != Path(source).resolve():
         raise CacheError(f"{folder} was built from {manifest['source']}, not {Path(source).resolve()}")
-    if manifest.get("cache_format", "uint8") == "jpeg":
+    if stored_format(manifest) == "jpeg":
         images = JpegImages(folder)
     else:
         images = np.load(folder / "images.npy", mmap_mode="r")

@@ -35,6 +35,7 @@ def default_format(dataset: str) -> str:
     disks, its JPEG one does not; smaller datasets skip the decode (docs/IMAGENET.md has the figures)."""
     return "jpeg" if dataset == "imagenet" else "uint8"
 
+
 _worker_images: np.ndarray | None = None  # the uint8 format's memory-mapped images.npy
 _worker_decoder = "pil"
 

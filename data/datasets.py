@@ -168,14 +168,21 @@ def class_names(classes: list[str], root: Path) -> list[str]:
     return [names.get(c, c) for c in classes]
 
 
-def list_split(root: Path, split: str) -> Split:
-    """Lists root/split/<class>/<image> with sorted classes; errors name what is missing."""
+def class_folders(root: Path, split: str) -> list[str]:
+    """The sorted class folders of root/split, without listing their images."""
     folder = root / split
     if not folder.is_dir():
         raise DataError(f"{folder} does not exist; expected {root}/{split}/<class>/<image> folders")
     classes = sorted(entry.name for entry in folder.iterdir() if entry.is_dir())
     if len(classes) < 2:
         raise DataError(f"{folder} holds {len(classes)} class folder(s); a classifier needs at least 2")
+    return classes
+
+
+def list_split(root: Path, split: str) -> Split:
+    """Lists root/split/<class>/<image> with sorted classes; errors name what is missing."""
+    folder = root / split
+    classes = class_folders(root, split)
     paths, labels = [], []
     for label, name in enumerate(classes):
         images = sorted(

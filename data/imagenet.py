@@ -20,7 +20,7 @@ import tarfile
 from functools import lru_cache
 from pathlib import Path
 
-from data.datasets import DataError, Split, class_names, list_split
+from data.datasets import DataError, Split, class_folders, class_names, list_split
 
 TRAIN_TAR, VAL_TAR, DEVKIT = "ILSVRC2012_img_train.tar", "ILSVRC2012_img_val.tar", "ILSVRC2012_devkit_t12.tar.gz"
 # torchvision.datasets.ImageNet's md5 of the official devkit; the 138 GB and 6.3 GB archives
@@ -146,7 +146,8 @@ def _archive_split(root: Path, split: str) -> Split:
         archive = _require(root / TRAIN_TAR)
         print(f"indexing {archive} in place (one pass over its headers)", file=sys.stderr, flush=True)
         entries = index_train_tar(archive)
-        unknown = sorted({wnid for wnid, *_ in entries} - set(label_of))
+        found = {wnid for wnid, *_ in entries}
+        unknown = sorted(found - set(label_of))
         if unknown:
             raise DataError(f"{archive} holds class tars {unknown[:3]}… that {root / DEVKIT}'s meta.mat does not "
                             "list: the devkit does not match the archive")
@@ -154,7 +155,7 @@ def _archive_split(root: Path, split: str) -> Split:
             paths.append(archive / f"{wnid}.tar" / name)
             labels.append(label_of[wnid])
             extents.append((str(archive), offset, size))
-        _check_classes(sorted(set(w for w, *_ in entries)), archive)
+        _check_classes(sorted(found), archive)
     else:
         archive = _require(root / VAL_TAR)
         for name, offset, size in sorted(index_flat_tar(archive)):
@@ -173,16 +174,17 @@ def _archive_split(root: Path, split: str) -> Split:
 
 def _folder_split(root: Path, split: str) -> Split:
     """train/<wnid>/ and val/<wnid>/; the classes are train's, so a val/ that lacks some keeps the labels."""
-    train = list_split(root, "train")
-    _check_classes(train.classes, root / "train")
+    classes = class_folders(root, "train")  # not list_split: val needs train's classes, not its 1.28 M paths
+    _check_classes(classes, root / "train")
     if split == "train":
-        return train
+        return list_split(root, "train")
     val = list_split(root, "val")
-    label_of = {wnid: label for label, wnid in enumerate(train.classes)}
+    label_of = {wnid: label for label, wnid in enumerate(classes)}
     unknown = sorted(set(val.classes) - set(label_of))
     if unknown:
         raise DataError(f"{root / 'val'} has class folders {unknown[:3]} that {root / 'train'} lacks")
-    return Split(val.paths, [label_of[val.classes[label]] for label in val.labels], train.classes, train.names)
+    return Split(val.paths, [label_of[val.classes[label]] for label in val.labels], classes,
+                 class_names(classes, root))
 
 
 # ---- Kaggle's copy ----------------------------------------------------------------------
@@ -201,12 +203,13 @@ def read_kaggle_val_labels(csv_path: Path) -> dict[str, str]:
 
 def _kaggle_split(root: Path, split: str) -> Split:
     data = root / KAGGLE
-    train = list_split(data, "train")  # the classes, from the train folders, in both splits
-    _check_classes(train.classes, data / "train")
+    classes = class_folders(data, "train")  # the train folders' classes, in both splits
+    _check_classes(classes, data / "train")
     if split == "train":
-        return Split(train.paths, train.labels, train.classes, class_names(train.classes, root))
+        train = list_split(data, "train")
+        return Split(train.paths, train.labels, classes, class_names(classes, root))
     labels_csv = read_kaggle_val_labels(root / KAGGLE_VAL_LABELS)
-    label_of = {wnid: label for label, wnid in enumerate(train.classes)}
+    label_of = {wnid: label for label, wnid in enumerate(classes)}
     paths, labels = [], []
     for path in sorted((data / "val").glob("*.JPEG")):
         wnid = labels_csv.get(path.stem)
@@ -217,4 +220,4 @@ def _kaggle_split(root: Path, split: str) -> Split:
         labels.append(label_of[wnid])
     if not paths:
         raise DataError(f"{data / 'val'} holds no ILSVRC2012_val_*.JPEG images")
-    return Split(paths, labels, train.classes, class_names(train.classes, root))
+    return Split(paths, labels, classes, class_names(classes, root))

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from data import turbo
-from data.cache import FORMAT_VERSION, CacheError, open_split, pixel_stats, read_manifest
+from data.cache import FORMAT_VERSION, CacheError, open_split, pixel_stats, read_manifest, stored_format
 from data.cache_build import FORMATS, IMAGE_BYTES, build_split, default_format
 from data.datasets import DATASETS, DataError, Split, dataset_root, load_split
 
@@ -107,7 +107,7 @@ def build_missing_splits(args: argparse.Namespace, root: Path, decoder: str) -> 
     for name in args.splits:
         existing = read_manifest(out / name)
         if existing and not args.overwrite:
-            stored = existing.get("cache_format", "uint8")
+            stored = stored_format(existing)
             if (existing.get("source") != str(root.resolve()) or existing.get("format") != FORMAT_VERSION
                     or stored != args.cache_format):
                 raise CacheError(
@@ -167,7 +167,7 @@ def prepare_cache(dataset: str, data_dir: str | None, cache_dir: str | None = No
     if all(manifests) and any(m["source"] != str(root.resolve()) for m in manifests):
         raise CacheError(f"{cache} holds a cache of {manifests[0]['source']}, not of {root.resolve()}; "
                          "choose another --cache-dir")
-    stored = {m.get("cache_format", "uint8") for m in manifests if m}
+    stored = {stored_format(m) for m in manifests if m}
     if stored - {cache_format}:
         raise CacheError(f"{cache} holds a {' and '.join(sorted(stored))} cache, not {cache_format}; "
                          f"choose another --cache-dir or --cache-format {stored.pop()}")

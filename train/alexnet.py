@@ -35,7 +35,7 @@ from train import checkpoint, distributed, resolution
 from train.checkpoint import CheckpointError
 from train.config import TrainConfig, parse_config
 from train.device import autocast_context, pick_device
-from train.distributed import Processes
+from train.distributed import DistributedError, Processes
 from train.evaluate import evaluate_center, topk_correct
 from train.monitor import MetricsLog, collapse_warnings
 
@@ -305,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     config = parse_config(argv, __doc__)
     try:
         run(config, argv if argv is not None else sys.argv[1:])
-    except (DataError, CacheError, CheckpointError, TrainingStopped) as error:
+    except (DataError, CacheError, CheckpointError, DistributedError, TrainingStopped) as error:
         print(f"alexnet: error: {error}", file=sys.stderr)
         return 2
     except torch.OutOfMemoryError:

@@ -20,6 +20,10 @@ import torch.distributed as dist
 CACHE_WAIT = timedelta(hours=48)
 
 
+class DistributedError(Exception):
+    """A multi-process start that cannot work; the message says why."""
+
+
 @dataclass(frozen=True)
 class Processes:
     rank: int = 0
@@ -34,6 +38,10 @@ class Processes:
 
 def rendezvous_store(processes: Processes) -> dist.Store:
     """torchrun's store (its agent hosts one at MASTER_ADDR:MASTER_PORT); without the agent, rank 0 hosts it."""
+    missing = [name for name in ("MASTER_ADDR", "MASTER_PORT") if not os.environ.get(name)]
+    if missing:
+        raise DistributedError(f"WORLD_SIZE={processes.world} but {' and '.join(missing)} not set: start the "
+                               "processes with torchrun, or set MASTER_ADDR and MASTER_PORT for every rank")
     agent = os.environ.get("TORCHELASTIC_USE_AGENT_STORE") == "True"
     store = dist.TCPStore(os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"]),
                           None if agent else processes.world, is_master=not agent and processes.rank == 0,
@@ -47,7 +55,7 @@ def wait_for_everyone(store: dist.Store, processes: Processes, what: str, poll_s
     started = last_said = time.monotonic()
     while (ready := store.add(what, 0)) < processes.world:
         if time.monotonic() - started > CACHE_WAIT.total_seconds():
-            raise TimeoutError(f"waited {CACHE_WAIT} for {processes.world - ready} process(es) to report {what}")
+            raise DistributedError(f"waited {CACHE_WAIT} for {processes.world - ready} process(es) to report {what}")
         if processes.rank == 0 and time.monotonic() - last_said > 600:
             print(f"waiting for {processes.world - ready} of {processes.world} processes: {what}",
                   file=sys.stderr, flush=True)

@@ -84,5 +84,18 @@ def test_two_nodes_with_their_own_caches_wait_out_a_slow_build_and_train_as_one(
     assert_same_training(train(tmp_path / "one", 1, "--model=conv1")[0], two_nodes)
 
 
+def test_several_processes_without_a_rendezvous_address_get_one_line(tmp_path):
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "WORLD_SIZE": "2", "RANK": "0"}
+    for name in ("MASTER_ADDR", "MASTER_PORT"):
+        environment.pop(name, None)
+    done = subprocess.run([sys.executable, "-m", "train.alexnet", *DETERMINISTIC, f"--out={tmp_path / 'runs'}",
+                           f"--cache-dir={tmp_path / 'cache'}"], env=environment, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1] == ("alexnet: error: WORLD_SIZE=2 but MASTER_ADDR and MASTER_PORT "
+                                                    "not set: start the processes with torchrun, or set MASTER_ADDR "
+                                                    "and MASTER_PORT for every rank")
+
+
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))

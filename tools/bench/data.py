@@ -11,16 +11,14 @@
     their original sizes): the cache build's rate per core. Prints images/s and the
     ratios b/a and d/c.
 Then the in-place index of a synthetic train archive (100 class tars of 1,300 small
-members, a tenth of ILSVRC-2012's), and the two cache formats side by side, on one core (one decoding thread, one torch
-thread): bytes an image, what BatchLoader hands over (no augmentation: the loader's
-ceiling) and decode + the paper's augmentation at 224.
+members, a tenth of ILSVRC-2012's), and the two cache formats side by side, on one core
+(one decoding thread, one torch thread): bytes an image, what BatchLoader hands over (no
+augmentation: the loader's ceiling) and decode + the paper's augmentation at 224.
 """
 import argparse
-import io
 import itertools
 import os
 import sys
-import tarfile
 import time
 from pathlib import Path
 
@@ -35,6 +33,7 @@ from data.cache import open_split, read_stats
 from data.decode import load_256
 from data.imagenet import index_train_tar
 from data.jpeg_cache import JpegImages, encode
+from tools.imagenet_miniature import tar_bytes
 
 BATCH = 128
 
@@ -76,19 +75,10 @@ def index_seconds(folder: Path, classes: int = 100, per_class: int = 1300) -> fl
     """Seconds to index a tar of class tars in place, as data/imagenet.py reads ILSVRC2012_img_train.tar."""
     archive = folder / "train-index-bench.tar"
     if not archive.is_file():
-        with tarfile.open(archive, "w") as outer:
-            for c in range(classes):
-                wnid = f"n{c:08d}"
-                inner = io.BytesIO()
-                with tarfile.open(fileobj=inner, mode="w") as tar:
-                    for i in range(per_class):
-                        info = tarfile.TarInfo(f"{wnid}_{i}.JPEG")
-                        info.size = 100
-                        tar.addfile(info, io.BytesIO(bytes(100)))
-                info = tarfile.TarInfo(f"{wnid}.tar")
-                info.size = inner.tell()
-                inner.seek(0)
-                outer.addfile(info, inner)
+        class_tars = {}
+        for wnid in (f"n{c:08d}" for c in range(classes)):
+            class_tars[f"{wnid}.tar"] = tar_bytes({f"{wnid}_{i}.JPEG": bytes(100) for i in range(per_class)})
+        archive.write_bytes(tar_bytes(class_tars))
     started = time.perf_counter()
     assert len(index_train_tar(archive)) == classes * per_class
     return time.perf_counter() - started
@@ -109,8 +99,10 @@ def format_rows(caches: dict[str, Path], batches: int) -> list[str]:
         stored = (cache / "train" / ("images.npy" if cache_format == "uint8" else "jpegs.bin")).stat().st_size
         ceiling = cache_loader(cache, batches, None)
         augmented = cache_loader(cache, batches, AugmentConfig())
-        rows.append(f"    {cache_format:5s} cache: {stored / len(split):8.0f} bytes an image, {stored / len(split) * 1281167 / 1e9:6.1f} GB "
-                    f"for ILSVRC-2012 train; BatchLoader {ceiling:6.0f} img/s; + paper augmentation {augmented:6.0f} img/s")
+        per_image = stored / len(split)
+        rows.append(f"    {cache_format:5s} cache: {per_image:8.0f} bytes an image, {per_image * 1281167 / 1e9:6.1f} GB "
+                    f"for ILSVRC-2012 train; BatchLoader {ceiling:6.0f} img/s; "
+                    f"+ paper augmentation {augmented:6.0f} img/s")
     return rows
 
 
