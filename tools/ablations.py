@@ -18,12 +18,11 @@ same seed, in OUT/<row>/lr-<value>/), is reported at its best, and the table lis
 sweep. The recipe's and the regularisation rows keep the recipe's learning rate.
 """
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
 
-from train import alexnet
+from tools.runs import RunError, best_top1, read_run, train_to_end
 
 # (row, its one change from the recipe, what the blog reported for that change)
 ROWS = [
@@ -46,33 +45,6 @@ def slug(name: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-").replace("--", "-")
 
 
-def run_row(folder: Path, flags: list[str], common: list[str]) -> Path:
-    """The row's run folder, trained to the end (skipped if done, resumed if cut short)."""
-    existing = sorted(p for p in folder.glob("*") if (p / "config.json").exists())
-    if existing:
-        run_dir = existing[-1]
-        config = json.loads((run_dir / "config.json").read_text())
-        done = len((run_dir / "metrics.jsonl").read_text().splitlines()) if (run_dir / "metrics.jsonl").exists() else 0
-        if done >= config["epochs"]:
-            return run_dir
-        if (run_dir / "last.pt").exists():
-            if alexnet.main([f"--resume={run_dir}", "--quiet"]) != 0:
-                raise RuntimeError(f"resuming {run_dir} failed")
-            return run_dir
-    if alexnet.main([*common, *flags, f"--out={folder}", "--quiet"]) != 0:
-        raise RuntimeError(f"training {folder.name} failed (see above)")
-    return sorted(p for p in folder.glob("*") if (p / "config.json").exists())[-1]
-
-
-def best_top1(metrics: list[dict]) -> float:
-    return 100 * max(row["val_top1"] for row in metrics)
-
-
-def read_run(run_dir: Path) -> tuple[dict, list[dict]]:
-    config = json.loads((run_dir / "config.json").read_text())
-    return config, [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
-
-
 def parse_sweep(text: str) -> list[float]:
     """At least three learning rates spanning at least 4x, as the comparison needs."""
     try:
@@ -86,7 +58,7 @@ def parse_sweep(text: str) -> list[float]:
 
 def run_swept_row(folder: Path, flags: list[str], common: list[str], rates: list[float]):
     """The row at its best learning rate: (config, metrics, {lr: best top-1})."""
-    runs = {lr: read_run(run_row(folder / f"lr-{lr:g}", [*flags, f"--lr={lr:g}"], common)) for lr in rates}
+    runs = {lr: read_run(train_to_end(folder / f"lr-{lr:g}", [*common, *flags, f"--lr={lr:g}"])) for lr in rates}
     sweep = {lr: best_top1(metrics) for lr, (_, metrics) in runs.items()}
     config, metrics = runs[max(sweep, key=sweep.get)]
     return config, metrics, sweep
@@ -162,8 +134,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.lr_sweep and name in SWEPT:
                 results.append((name, *run_swept_row(out / slug(name), flags, common, args.lr_sweep)))
             else:
-                results.append((name, *read_run(run_row(out / slug(name), flags, common)), None))
-        except RuntimeError as error:
+                results.append((name, *read_run(train_to_end(out / slug(name), [*common, *flags])), None))
+        except RunError as error:
             print(f"ablations: error: {error}", file=sys.stderr)
             return 2
     markdown = table(results)

@@ -1,0 +1,53 @@
+"""Run folders for the tools that train many runs or compare them: train one to its end, read one back.
+
+A run folder is what //train:alexnet writes: config.json, metrics.jsonl (a row per
+finished epoch), last.pt and best.pt. The tools keep one run per folder they own, so a
+command run again skips what finished and resumes what was cut short.
+"""
+import json
+from pathlib import Path
+
+from train import alexnet
+
+
+class RunError(Exception):
+    pass
+
+
+def read_run(folder: Path) -> tuple[dict, list[dict]]:
+    """(config, metrics rows) of a run folder with at least one finished epoch."""
+    config_path, metrics_path = folder / "config.json", folder / "metrics.jsonl"
+    if not config_path.is_file() or not metrics_path.is_file():
+        raise RunError(f"{folder} is not a run folder (it needs config.json and metrics.jsonl)")
+    try:
+        config = json.loads(config_path.read_text())
+        rows = [json.loads(line) for line in metrics_path.read_text().splitlines() if line.strip()]
+    except json.JSONDecodeError as error:
+        raise RunError(f"{folder}: unreadable config.json or metrics.jsonl ({error})") from None
+    if not rows:
+        raise RunError(f"{metrics_path} has no finished epoch yet")
+    return config, rows
+
+
+def train_to_end(folder: Path, trainer_args: list[str]) -> Path:
+    """The run folder under folder, trained to its last epoch: skipped if done, resumed if cut short."""
+    existing = sorted(p for p in folder.glob("*") if (p / "config.json").exists())
+    if existing:
+        run_dir = existing[-1]
+        epochs = json.loads((run_dir / "config.json").read_text())["epochs"]
+        metrics = run_dir / "metrics.jsonl"
+        done = len(metrics.read_text().splitlines()) if metrics.exists() else 0
+        if done >= epochs:
+            return run_dir
+        if (run_dir / "last.pt").exists():
+            if alexnet.main([f"--resume={run_dir}", "--quiet"]) != 0:
+                raise RunError(f"resuming {run_dir} failed (see above)")
+            return run_dir
+    if alexnet.main([*trainer_args, f"--out={folder}", "--quiet"]) != 0:
+        raise RunError(f"training in {folder} failed (see above)")
+    return sorted(p for p in folder.glob("*") if (p / "config.json").exists())[-1]
+
+
+def best_top1(rows: list[dict]) -> float:
+    """The best centre-crop validation top-1 of a run, in percent."""
+    return 100 * max(row["val_top1"] for row in rows)

@@ -1,0 +1,90 @@
+"""One recipe trained with several seeds: the mean and range of its centre-crop and ten-patch top-1.
+
+    tools/bazel run //tools:seeds -- --seeds=0,1,2 --out /root/runs/fast-seeds -- --recipe fast --dataset=folder --data-dir DIR
+    tools/bazel run //tools:seeds -- --dataset=sample      # the trainer's flags default to --dataset=sample
+
+The trainer's flags follow `--` (any of //train:alexnet's but --seed, --out and --resume).
+Each seed trains in OUT/seed-<n>/ (a finished run is skipped, one cut short resumed),
+then its best.pt gets the paper's ten-patch evaluation (//eval:tenpatch, kept in the run
+folder and redone only when best.pt is newer). Writes OUT/seeds.md, a row per seed and
+then the mean and the lowest-highest of centre-crop and ten-patch top-1 and top-5, and
+OUT/seeds.png, the seeds as a band against minutes and epoch-equivalents.
+"""
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from eval import tenpatch
+from tools import time_to_accuracy
+from tools.runs import RunError, read_run, train_to_end
+
+COLUMNS = [("center", "top1_error", "centre top-1"), ("tenpatch_probabilities", "top1_error", "ten-patch top-1"),
+           ("tenpatch_probabilities", "top5_error", "ten-patch top-5")]
+
+
+def parse_seeds(text: str) -> list[int]:
+    try:
+        seeds = [int(value) for value in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"takes comma-separated integers, got {text!r}") from None
+    if len(set(seeds)) < 2 or len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"needs at least two different seeds, each once, got {text!r}")
+    return seeds
+
+
+def evaluated(run_dir: Path) -> dict:
+    """The run's ten-patch result for its best.pt, evaluated now unless already done for this best.pt."""
+    report = run_dir / "tenpatch.json"
+    if not report.exists() or report.stat().st_mtime < (run_dir / "best.pt").stat().st_mtime:
+        if tenpatch.main([f"--run={run_dir}", "--quiet"]) != 0:
+            raise RunError(f"the ten-patch evaluation of {run_dir} failed (see above)")
+    return json.loads(report.read_text())
+
+
+def table(results: list[tuple[int, Path, list[dict], dict]]) -> str:
+    accuracy = {seed: [100 * (1 - result["methods"][method][error]) for method, error, _ in COLUMNS]
+                for seed, _, _, result in results}
+    lines = ["| seed | " + " | ".join(name for *_, name in COLUMNS) + " | epochs | wall minutes | run folder |",
+             "|---" * (len(COLUMNS) + 4) + "|"]
+    for seed, run_dir, rows, _ in results:
+        lines.append(f"| {seed} | " + " | ".join(f"{value:.1f}%" for value in accuracy[seed]) +
+                     f" | {len(rows)} | {rows[-1].get('elapsed_s', 0) / 60:.1f} | {run_dir} |")
+    columns = list(zip(*accuracy.values()))
+    lines.append("| **mean** | " + " | ".join(f"**{sum(c) / len(c):.1f}%**" for c in columns) + " | | | |")
+    lines.append("| lowest-highest | " + " | ".join(f"{min(c):.1f}-{max(c):.1f}%" for c in columns) + " | | | |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.chdir(os.environ.get("BUILD_WORKING_DIRECTORY", "."))
+    argv = sys.argv[1:] if argv is None else argv
+    ours, trainer_args = (argv[:argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv else (argv, [])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=parse_seeds, default=[0, 1, 2], help="comma-separated, e.g. 0,1,2")
+    parser.add_argument("--out", type=Path, default=Path("runs/seeds"))
+    args, rest = parser.parse_known_args(ours)
+    trainer_args = rest + trainer_args  # trainer flags given before `--` too
+    for flag in ("--seed", "--out", "--resume"):
+        if any(arg == flag or arg.startswith(flag + "=") for arg in trainer_args):
+            parser.error(f"{flag} is the tool's to set, one per seed; leave it out of the trainer's flags")
+    if not any(arg.startswith("--dataset") for arg in trainer_args):
+        trainer_args.append("--dataset=sample")
+    results = []
+    try:
+        for seed in args.seeds:
+            print(f"seed {seed}", flush=True)
+            run_dir = train_to_end(args.out / f"seed-{seed}", [*trainer_args, f"--seed={seed}"])
+            results.append((seed, run_dir, read_run(run_dir)[1], evaluated(run_dir)))
+    except RunError as error:
+        print(f"seeds: error: {error}", file=sys.stderr)
+        return 2
+    markdown = table(results)
+    (args.out / "seeds.md").write_text(markdown)
+    print(markdown)
+    return time_to_accuracy.main([*(str(run_dir) for _, run_dir, _, _ in results), f"--out={args.out / 'seeds.png'}"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
