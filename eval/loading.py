@@ -30,6 +30,11 @@ def latest_run(runs: Path = Path("runs")) -> Path:
     return candidates[-1].parent
 
 
+# A run folder's checkpoints: the best validation top-1, the last epoch, the weights'
+# mean over the last epochs (--average-epochs).
+CHECKPOINTS = ("best", "last", "averaged")
+
+
 def checkpoint_path(run: str | None, checkpoint_file: str | None, which: str = "best") -> Path:
     if run and checkpoint_file:
         raise CheckpointError("give either --run RUN_DIR or --checkpoint FILE, not both")
@@ -38,6 +43,9 @@ def checkpoint_path(run: str | None, checkpoint_file: str | None, which: str = "
     if checkpoint_file:
         return Path(checkpoint_file)
     path = Path(run) / f"{which}.pt"
+    if not path.is_file() and which == "averaged" and (Path(run) / "last.pt").is_file():
+        raise CheckpointError(f"{path} does not exist: {run} was not trained with --average-epochs, or has not "
+                              "reached its averaged epochs yet")
     if not path.is_file():
         raise CheckpointError(f"{path} does not exist; is {run} a run folder of //train:alexnet?")
     return path

@@ -17,7 +17,7 @@ import torch
 from data import turbo
 from data.augment import AugmentConfig, Augmenter
 from data.decode import BadImage
-from eval.loading import checkpoint_path, load_trained
+from eval.loading import CHECKPOINTS, checkpoint_path, load_trained
 from train.checkpoint import CheckpointError
 from train.device import pick_device
 
@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("images", nargs="+", help="image files")
     parser.add_argument("--run", help="run folder of //train:alexnet (default: the newest under runs/)")
     parser.add_argument("--checkpoint", help="a checkpoint file instead of --run")
-    parser.add_argument("--which", choices=("best", "last"), default="best")
+    parser.add_argument("--which", choices=CHECKPOINTS, default="best")
     parser.add_argument("--device", default="auto")
     args = parser.parse_args(argv)
     device = pick_device(args.device)

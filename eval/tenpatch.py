@@ -24,7 +24,7 @@ from data.augment import AugmentConfig, Augmenter
 from data.batches import BatchLoader
 from data.cache import CacheError, open_split
 from data.datasets import DATASETS, DataError
-from eval.loading import checkpoint_path, load_trained
+from eval.loading import CHECKPOINTS, checkpoint_path, load_trained
 from eval.report import confusion_matrix, error_rates, write_confusion_png, write_reports
 from data.preprocess import prepare_cache
 from train.checkpoint import CheckpointError
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run", help="run folder of //train:alexnet (default: the newest under runs/)")
     parser.add_argument("--checkpoint", help="a checkpoint file instead of --run")
-    parser.add_argument("--which", choices=("best", "last"), default="best", help="checkpoint of --run")
+    parser.add_argument("--which", choices=CHECKPOINTS, default="best", help="checkpoint of --run")
     parser.add_argument("--dataset", choices=DATASETS, help="default: the one the model was trained on")
     parser.add_argument("--data-dir")
     parser.add_argument("--cache-dir")

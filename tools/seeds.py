@@ -5,8 +5,8 @@
 
 The trainer's flags follow `--` (any of //train:alexnet's but --seed, --out and --resume).
 Each seed trains in OUT/seed-<n>/ (a finished run is skipped, one cut short resumed),
-then its best.pt gets the paper's ten-patch evaluation (//eval:tenpatch, kept in the run
-folder and redone only when best.pt is newer). Writes OUT/seeds.md, a row per seed and
+then its best.pt (or --which) gets the paper's ten-patch evaluation (//eval:tenpatch,
+kept in RUN/tenpatch-<which>/ and redone only when the checkpoint is newer). Writes OUT/seeds.md, a row per seed and
 then the mean and the lowest-highest of centre-crop and ten-patch top-1 and top-5, and
 OUT/seeds.png, the seeds as a band against minutes and epoch-equivalents.
 """
@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from eval import tenpatch
+from eval.loading import CHECKPOINTS
 from tools import time_to_accuracy
 from tools.runs import RunError, read_run, train_to_end
 
@@ -34,11 +35,12 @@ def parse_seeds(text: str) -> list[int]:
     return seeds
 
 
-def evaluated(run_dir: Path) -> dict:
-    """The run's ten-patch result for its best.pt, evaluated now unless already done for this best.pt."""
-    report = run_dir / "tenpatch.json"
-    if not report.exists() or report.stat().st_mtime < (run_dir / "best.pt").stat().st_mtime:
-        if tenpatch.main([f"--run={run_dir}", "--quiet"]) != 0:
+def evaluated(run_dir: Path, which: str) -> dict:
+    """The ten-patch result of the run's checkpoint, evaluated now unless already done for this file."""
+    out = run_dir / f"tenpatch-{which}"
+    report, weights = out / "tenpatch.json", run_dir / f"{which}.pt"
+    if not report.exists() or (weights.exists() and report.stat().st_mtime < weights.stat().st_mtime):
+        if tenpatch.main([f"--run={run_dir}", f"--which={which}", f"--out={out}", "--quiet"]) != 0:
             raise RunError(f"the ten-patch evaluation of {run_dir} failed (see above)")
     return json.loads(report.read_text())
 
@@ -63,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     ours, trainer_args = (argv[:argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv else (argv, [])
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=parse_seeds, default=[0, 1, 2], help="comma-separated, e.g. 0,1,2")
+    parser.add_argument("--which", choices=CHECKPOINTS, default="best", help="the checkpoint evaluated")
     parser.add_argument("--out", type=Path, default=Path("runs/seeds"))
     args, rest = parser.parse_known_args(ours)
     trainer_args = rest + trainer_args  # trainer flags given before `--` too
@@ -76,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         for seed in args.seeds:
             print(f"seed {seed}", flush=True)
             run_dir = train_to_end(args.out / f"seed-{seed}", [*trainer_args, f"--seed={seed}"])
-            results.append((seed, run_dir, read_run(run_dir)[1], evaluated(run_dir)))
+            results.append((seed, run_dir, read_run(run_dir)[1], evaluated(run_dir, args.which)))
     except RunError as error:
         print(f"seeds: error: {error}", file=sys.stderr)
         return 2

@@ -14,17 +14,17 @@ def test_seeds_train_evaluate_and_sum_up_and_a_rerun_redoes_nothing(tmp_path, mo
     assert seeds.main(args) == 0
     runs = [next((tmp_path / f"seed-{seed}").iterdir()) for seed in (0, 1)]
     assert [json.loads((run / "config.json").read_text())["seed"] for run in runs] == [0, 1]
-    reports = [json.loads((run / "tenpatch.json").read_text()) for run in runs]
+    reports = [json.loads((run / "tenpatch-best" / "tenpatch.json").read_text()) for run in runs]
     lines = (tmp_path / "seeds.md").read_text().splitlines()
     assert len(lines) == 6 and lines[2].startswith("| 0 |") and lines[3].startswith("| 1 |")
     tenpatch = [100 * (1 - r["methods"]["tenpatch_probabilities"]["top1_error"]) for r in reports]
     assert f"**{sum(tenpatch) / 2:.1f}%**" == lines[4].split("|")[3].strip()
     assert f"{min(tenpatch):.1f}-{max(tenpatch):.1f}%" == lines[5].split("|")[3].strip()
     assert (tmp_path / "seeds.png").read_bytes()[:4] == b"\x89PNG"
-    evaluated_at = [(run / "tenpatch.json").stat().st_mtime for run in runs]
+    evaluated_at = [(run / "tenpatch-best" / "tenpatch.json").stat().st_mtime for run in runs]
     capsys.readouterr()
     assert seeds.main(args) == 0
-    assert [(run / "tenpatch.json").stat().st_mtime for run in runs] == evaluated_at
+    assert [(run / "tenpatch-best" / "tenpatch.json").stat().st_mtime for run in runs] == evaluated_at
     assert "1 process(es)" not in capsys.readouterr().out  # what the trainer prints as it starts
     assert [sorted(p.name for p in (tmp_path / f"seed-{seed}").iterdir()) for seed in (0, 1)] == [[runs[0].name],
                                                                                                  [runs[1].name]]

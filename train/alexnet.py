@@ -11,7 +11,8 @@
 SGD with momentum 0.9 and weight decay 5e-4, batch 128, learning rate 0.01 divided
 by 10 when the validation error stops improving; random 224 crops of the 256 images,
 random mirrors and PCA lighting (data/augment.py). Each run writes a folder under
---out: config.json, metrics.jsonl, curves.png, last.pt and best.pt.
+--out: config.json, metrics.jsonl, curves.png, last.pt and best.pt (and averaged.pt with
+--average-epochs).
 """
 import math
 import os
@@ -32,6 +33,7 @@ from data.cache import CacheError, open_split, read_stats
 from data.datasets import DataError
 from model.registry import create_model
 from train import checkpoint, distributed, resolution
+from train.averaging import WeightAverage
 from train.checkpoint import CheckpointError
 from train.config import TrainConfig, parse_config
 from train.device import autocast_context, pick_device
@@ -107,12 +109,14 @@ class Trainer:
             self.network = DistributedDataParallel(self.model, device_ids=[local_rank] if pin else None)
         if config.compile:
             self.network = torch.compile(self.network)
+        self.average = WeightAverage(self.model, config.average_epochs, config.epochs) if config.average_epochs else None
         self.start_epoch, self.best_error = 0, float("inf")
         self.res_schedule = resolution.parse(config.res_schedule)
 
     def state(self, epoch: int) -> dict:
         return {
             "model": self.model.state_dict(),
+            **({"averaged": self.average.state_dict()} if self.average else {}),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
             "scaler": self.scaler.state_dict(),
@@ -129,6 +133,8 @@ class Trainer:
         if state["classes"] != self.classes:
             raise CheckpointError("the checkpoint's classes differ from this dataset's")
         self.model.load_state_dict(state["model"])
+        if self.average and "averaged" in state:
+            self.average.load_state_dict(state["averaged"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.scaler.load_state_dict(state["scaler"])
@@ -160,6 +166,8 @@ class Trainer:
             self.scaler.scale(loss).backward()
             self.scaler.step(self.optimizer)
             self.scaler.update()
+            if self.average and self.average.covers(epoch):
+                self.average.update(self.model)
             loss_sum += loss.detach() * len(labels)
             correct += topk_correct(logits.detach(), labels)
             seen += len(labels)
@@ -184,7 +192,7 @@ class Trainer:
                 "train_top5": float(totals[2]) / n, "images_per_s": n / seconds, "train_seconds": seconds,
                 "train_side": side, "epoch_equivalents": resolution.epoch_equivalents(self.res_schedule, epoch + 1)}
 
-    def end_epoch(self, epoch: int, train: dict, val: dict, log: MetricsLog | None) -> None:
+    def end_epoch(self, epoch: int, train: dict, val: dict, averaged: dict | None, log: MetricsLog | None) -> None:
         if not math.isfinite(val["loss"]):
             raise TrainingStopped(f"the validation loss became {val['loss']} after epoch {epoch + 1}; lower --lr. "
                                   "The last good checkpoint is kept")
@@ -201,16 +209,23 @@ class Trainer:
             return
         row = {"epoch": epoch + 1, **train, "val_loss": val["loss"], "val_top1": val["top1"], "val_top5": val["top5"],
                "lr": lr, "wall_time": time.time()}
+        if averaged:
+            row.update(val_loss_averaged=averaged["loss"], val_top1_averaged=averaged["top1"],
+                       val_top5_averaged=averaged["top5"])
         log.append(row)
         state = self.state(epoch)
         checkpoint.save(state, self.run_dir / "last.pt")
         if improved:
             checkpoint.link(self.run_dir / "last.pt", self.run_dir / "best.pt")
+        if averaged:  # what //eval needs, with the mean in place of the weights
+            keep = ("config", "classes", "names", "stats", "epoch")
+            checkpoint.save({**{k: state[k] for k in keep}, "model": self.average.model.state_dict()},
+                            self.run_dir / "averaged.pt")
         print(f"epoch {epoch + 1:3d}/{self.config.epochs}  train loss {train['train_loss']:.3f} "
               f"top-1 {100 * train['train_top1']:5.1f}%  |  val loss {val['loss']:.3f} top-1 "
               f"{100 * val['top1']:5.1f}% top-5 {100 * val['top5']:5.1f}%  |  lr {lr:.2g}  "
-              f"{train['images_per_s']:.0f} img/s at {train['train_side']} px" + ("  *best" if improved else ""),
-              flush=True)
+              f"{train['images_per_s']:.0f} img/s at {train['train_side']} px" + ("  *best" if improved else "") +
+              (f"  |  averaged weights: val top-1 {100 * averaged['top1']:5.1f}%" if averaged else ""), flush=True)
         for warning in collapse_warnings(val["predicted"], val["loss"], self.names, vars(self.config)):
             print(f"WARNING: {warning}", file=sys.stderr, flush=True)
 
@@ -227,8 +242,12 @@ class Trainer:
             train = self.train_one_epoch(epoch)
             val = evaluate_center(self.network, self.val_loader, self.augmenter, self.device, self.autocast,
                                   len(self.classes))
+            averaged = None
+            if self.average and self.average.covers(epoch):
+                averaged = evaluate_center(self.average.model, self.val_loader, self.augmenter, self.device,
+                                           self.autocast, len(self.classes))
             elapsed += time.perf_counter() - started
-            self.end_epoch(epoch, {**train, "elapsed_s": elapsed}, val, log)
+            self.end_epoch(epoch, {**train, "elapsed_s": elapsed}, val, averaged, log)
         if last < self.config.epochs and self.rank == 0:
             print(f"stopped after epoch {last} of {self.config.epochs}; continue with --resume {self.run_dir}")
 

@@ -52,6 +52,7 @@ class TrainConfig:
     jitter: float = 0.0
     scale_crop: float = 1.0
     res_schedule: str = ""  # "EPOCH:SIDE,...": progressive resizing (train/resolution.py); "" is 224 throughout
+    average_epochs: int = 0  # average the weights over the last this many epochs (train/averaging.py); 0 off
     seed: int = 0
     device: str = "auto"
     precision: str = "auto"
@@ -142,6 +143,9 @@ def build_parser(description: str) -> argparse.ArgumentParser:
     p.add_argument("--res-schedule", default=d.res_schedule, metavar="EPOCH:SIDE,...",
                    help="train on smaller crops early, e.g. 1:128,9:176,14:224 (epochs from 1); "
                         "validation stays at 224")
+    p.add_argument("--average-epochs", type=int, default=d.average_epochs, metavar="K",
+                   help="average the weights over every step of the last K epochs; they validate the mean too, "
+                        "written to averaged.pt (//eval:tenpatch --which averaged); 0 off")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--device", default=d.device, help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:1, mps")
     p.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default=d.precision,
@@ -182,6 +186,8 @@ def parse_config(argv: list[str] | None, description: str) -> TrainConfig:
     config = TrainConfig(**vars(args))
     if config.epochs is None:
         config.epochs = default_epochs(config.dataset)
+    if not 0 <= config.average_epochs <= config.epochs:
+        parser.error(f"--average-epochs must be from 0 to --epochs ({config.epochs}), got {config.average_epochs}")
     if config.cache_format == "auto":
         config.cache_format = default_format(config.dataset)
     if config.batch_size is None:
