@@ -16,13 +16,17 @@ The blog tuned its learning rate per model; --lr-sweep does the same for the row
 change the network or its normalisation: each runs once per learning rate (same budget,
 same seed, in OUT/<row>/lr-<value>/), is reported at its best, and the table lists the
 sweep. The recipe's and the regularisation rows keep the recipe's learning rate.
+
+Every row trains with seed 0. --recipe-seeds=0,1,2 also trains the recipe's row with the
+other seeds (in OUT/<row>/seed-<n>/): the table then gives the recipe's spread, and says
+of each row whether its change from the recipe is larger than that spread.
 """
 import argparse
 import os
 import sys
 from pathlib import Path
 
-from tools.runs import RunError, best_top1, read_run, train_to_end
+from tools.runs import RunError, best_top1, parse_seeds, read_run, train_to_end
 
 # (row, its one change from the recipe, what the blog reported for that change)
 ROWS = [
@@ -64,19 +68,36 @@ def run_swept_row(folder: Path, flags: list[str], common: list[str], rates: list
     return config, metrics, sweep
 
 
-def table(results: list[tuple[str, dict, list[dict], dict | None]]) -> str:
+def run_seeded_row(folder: Path, flags: list[str], common: list[str], seeds: list[int]):
+    """The row with seed 0 (as every row) and each other seed: (config, metrics, {seed: best top-1})."""
+    runs = {seed: read_run(train_to_end(folder if seed == 0 else folder / f"seed-{seed}",
+                                        [*common, *flags, f"--seed={seed}"])) for seed in sorted({0, *seeds})}
+    config, metrics = runs[0]
+    return config, metrics, {seed: best_top1(rows) for seed, (_, rows) in runs.items()}
+
+
+def table(results: list[tuple[str, dict, list[dict], dict | None]], seeds: dict | None = None) -> str:
+    """The ladder in Markdown; with the recipe's seeds, its spread and each row read against it."""
     blog = {name: figure for name, _, figure in ROWS}
     reference = next((best_top1(m) for name, _, m, _ in results if name == ROWS[0][0]), None)
-    lines = ["| variant (one change from the recipe) | best val top-1 | change | the blog | epochs | "
-             "epoch-equivalents | model | learning rate | sweep (lr: best top-1) |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    spread = max(seeds.values()) - min(seeds.values()) if seeds else None
+    lines = ["| variant (one change from the recipe) | best val top-1 | change | beyond the seed spread | the blog | "
+             "epochs | epoch-equivalents | model | learning rate | sweep (lr: best top-1) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for name, config, metrics, sweep in results:
         top1 = best_top1(metrics)
-        change = f"{top1 - reference:+.1f}" if reference is not None and name != ROWS[0][0] else ""
+        change = top1 - reference if reference is not None and name != ROWS[0][0] else None
+        beyond = "" if change is None or spread is None else ("yes" if abs(change) > spread else "no")
         tried = ", ".join(f"{lr:g}: {value:.1f}%" for lr, value in sweep.items()) if sweep else ""
-        lines.append(f"| {name} | {top1:.1f}% | {change} | {blog[name]} | {len(metrics)} | "
-                     f"{metrics[-1].get('epoch_equivalents', len(metrics)):.2f} | {config['model']} | "
-                     f"{config['lr']:g} | {tried} |")
+        lines.append(f"| {name} | {top1:.1f}% | {'' if change is None else f'{change:+.1f}'} | {beyond} | "
+                     f"{blog[name]} | {len(metrics)} | {metrics[-1].get('epoch_equivalents', len(metrics)):.2f} | "
+                     f"{config['model']} | {config['lr']:g} | {tried} |")
+    if seeds:
+        values = list(seeds.values())
+        lines += ["", f"The recipe over seeds {', '.join(map(str, seeds))}: "
+                  + ", ".join(f"{value:.1f}%" for value in values)
+                  + f"; mean {sum(values) / len(values):.1f}%, spread {spread:.1f} points (highest - lowest). "
+                  "A row is beyond the spread when its change from the recipe is larger."]
     return "\n".join(lines) + "\n"
 
 
@@ -111,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="comma-separated row numbers (1-based) to run")
     parser.add_argument("--lr-sweep", type=parse_sweep, metavar="LR,LR,LR",
                         help="learning rates to try for the rows that change the network (>= 3, spanning >= 4x)")
+    parser.add_argument("--recipe-seeds", type=parse_seeds, metavar="SEED,SEED,...",
+                        help="also train the recipe's row with these seeds, to read every row against their spread")
     parser.add_argument("--out", default="runs/ablations")
     args = parser.parse_args(argv)
     if args.epochs < 1:
@@ -127,18 +150,21 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--only takes row numbers from 1 to {len(chosen)}, got {args.only!r}")
         chosen = [chosen[int(n) - 1] for n in numbers]
     out = Path(args.out)
-    results = []
+    results, seeds = [], None
     for number, (name, flags) in enumerate(chosen, 1):
         print(f"[{number}/{len(chosen)}] {name}", flush=True)
         try:
-            if args.lr_sweep and name in SWEPT:
+            if args.recipe_seeds and name == ROWS[0][0]:
+                config, metrics, seeds = run_seeded_row(out / slug(name), flags, common, args.recipe_seeds)
+                results.append((name, config, metrics, None))
+            elif args.lr_sweep and name in SWEPT:
                 results.append((name, *run_swept_row(out / slug(name), flags, common, args.lr_sweep)))
             else:
                 results.append((name, *read_run(train_to_end(out / slug(name), [*common, *flags])), None))
         except RunError as error:
             print(f"ablations: error: {error}", file=sys.stderr)
             return 2
-    markdown = table(results)
+    markdown = table(results, seeds)
     (out / "ablations.md").write_text(markdown)
     plot(results, out / "ablations.png")
     print(markdown)

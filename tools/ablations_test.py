@@ -4,6 +4,7 @@ import sys
 import pytest
 
 from tools import ablations
+from tools.runs import best_top1, read_run
 
 
 def test_ladder_writes_a_table_and_a_plot_and_skips_finished_rows(tmp_path, monkeypatch, capsys):
@@ -34,6 +35,21 @@ def test_the_sweep_runs_each_rate_for_network_rows_and_reports_the_best(tmp_path
     assert list(swept) == ["0.001", "0.002", "0.004"]
     chosen = mlp.split("|")[-3].strip()
     assert swept[chosen] == max(swept.values(), key=lambda value: float(value.rstrip("%")))
+
+
+def test_the_recipe_seeds_give_a_spread_that_every_row_is_read_against(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    args = ["--dataset=sample", "--epochs=1", "--max-steps=2", "--batch-size=8", "--only=1,2", "--recipe-seeds=0,1",
+            f"--out={tmp_path}"]
+    assert ablations.main(args) == 0
+    recipe = tmp_path / "alexnet-the-recipe"
+    seeds = [best_top1(read_run(run)[1]) for run in (next(recipe.glob("alexnet-*")), next(recipe.glob("seed-1/*")))]
+    unshuffled = best_top1(read_run(next((tmp_path / "batches-not-shuffled").iterdir()))[1])
+    lines = (tmp_path / "ablations.md").read_text().splitlines()
+    spread = max(seeds) - min(seeds)
+    assert lines[3].split("|")[4].strip() == ("yes" if abs(unshuffled - seeds[0]) > spread else "no")
+    assert lines[-1].startswith(f"The recipe over seeds 0, 1: {seeds[0]:.1f}%, {seeds[1]:.1f}%; ")
+    assert f"spread {spread:.1f} points" in lines[-1]
 
 
 @pytest.mark.parametrize("sweep", ["0.01,0.02", "0.01,0.02,0.03", "0.01,fast,0.04"])

@@ -4,6 +4,7 @@ A run folder is what //train:alexnet writes: config.json, metrics.jsonl (a row p
 finished epoch), last.pt and best.pt. The tools keep one run per folder they own, so a
 command run again skips what finished and resumes what was cut short.
 """
+import argparse
 import json
 from pathlib import Path
 
@@ -51,3 +52,14 @@ def train_to_end(folder: Path, trainer_args: list[str]) -> Path:
 def best_top1(rows: list[dict]) -> float:
     """The best centre-crop validation top-1 of a run, in percent."""
     return 100 * max(row["val_top1"] for row in rows)
+
+
+def parse_seeds(text: str) -> list[int]:
+    """--seeds: at least two different seeds, the least a spread needs."""
+    try:
+        seeds = [int(value) for value in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"takes comma-separated integers, got {text!r}") from None
+    if len(set(seeds)) < 2 or len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"needs at least two different seeds, each once, got {text!r}")
+    return seeds

@@ -19,20 +19,10 @@ from pathlib import Path
 from eval import tenpatch
 from eval.loading import CHECKPOINTS
 from tools import time_to_accuracy
-from tools.runs import RunError, read_run, train_to_end
+from tools.runs import RunError, parse_seeds, read_run, train_to_end
 
 COLUMNS = [("center", "top1_error", "centre top-1"), ("tenpatch_probabilities", "top1_error", "ten-patch top-1"),
            ("tenpatch_probabilities", "top5_error", "ten-patch top-5")]
-
-
-def parse_seeds(text: str) -> list[int]:
-    try:
-        seeds = [int(value) for value in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"takes comma-separated integers, got {text!r}") from None
-    if len(set(seeds)) < 2 or len(set(seeds)) != len(seeds):
-        raise argparse.ArgumentTypeError(f"needs at least two different seeds, each once, got {text!r}")
-    return seeds
 
 
 def evaluated(run_dir: Path, which: str) -> dict:
