@@ -29,7 +29,10 @@ class WeightAverage:
         return self.averaged.module
 
     def state_dict(self) -> dict:
-        return self.averaged.state_dict()
+        return {"first_epoch": self.first_epoch, "averaged": self.averaged.state_dict()}
 
     def load_state_dict(self, state: dict) -> None:
-        self.averaged.load_state_dict(state)
+        """The saved mean, unless it began at another epoch (a resume with more --epochs moved the
+        window on): then the mean starts afresh from the resumed epoch."""
+        if state["first_epoch"] == self.first_epoch:
+            self.averaged.load_state_dict(state["averaged"])

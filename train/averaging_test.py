@@ -32,6 +32,15 @@ def test_the_mean_of_the_last_epochs_weights_survives_a_resume_and_is_evaluated(
     assert json.loads((tmp_path / "eval" / "tenpatch.json").read_text())["checkpoint"] == str(run / "averaged.pt")
 
 
+def test_more_epochs_on_a_resume_start_the_mean_afresh(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert train([*ARGS, f"--out={tmp_path}"]) == 0  # the mean of epochs 2-3
+    run = next(tmp_path.glob("alexnet-*"))
+    assert train([f"--resume={run}", "--quiet", "--epochs=4"]) == 0  # the window moves to epochs 3-4
+    last, averaged = load(run / "last.pt")["model"], load(run / "averaged.pt")["model"]
+    assert all(torch.equal(averaged[name], last[name]) for name in last)  # epoch 4's one step, not 2-4's mean
+
+
 def test_a_run_without_the_average_says_so_and_more_epochs_than_the_run_are_refused(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert train([*ARGS[:-1], f"--out={tmp_path}", "--epochs=1"]) == 0
