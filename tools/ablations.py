@@ -149,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         if not all(n.isdigit() and 1 <= int(n) <= len(chosen) for n in numbers):
             parser.error(f"--only takes row numbers from 1 to {len(chosen)}, got {args.only!r}")
         chosen = [chosen[int(n) - 1] for n in numbers]
+    if args.recipe_seeds and ROWS[0][0] not in [name for name, _ in chosen]:
+        parser.error("--recipe-seeds needs the recipe's row: add 1 to --only")
     out = Path(args.out)
     results, seeds = [], None
     for number, (name, flags) in enumerate(chosen, 1):

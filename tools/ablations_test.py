@@ -52,6 +52,12 @@ def test_the_recipe_seeds_give_a_spread_that_every_row_is_read_against(tmp_path,
     assert f"spread {spread:.1f} points" in lines[-1]
 
 
+def test_recipe_seeds_without_the_recipe_row_are_refused(capsys):
+    with pytest.raises(SystemExit):
+        ablations.main(["--only=2", "--recipe-seeds=0,1"])
+    assert "--recipe-seeds needs the recipe's row" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("sweep", ["0.01,0.02", "0.01,0.02,0.03", "0.01,fast,0.04"])
 def test_a_sweep_too_narrow_or_unreadable_is_refused(sweep, capsys):
     with pytest.raises(SystemExit):
