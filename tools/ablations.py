@@ -3,6 +3,7 @@
     tools/bazel run //tools:ablations -- --dataset=sample --epochs=2
     tools/bazel run //tools:ablations -- --dataset=folder --data-dir ../shared/data/imagenette2-224sq --epochs=6
     tools/bazel run //tools:ablations -- … --lr-sweep=0.005,0.01,0.02,0.04
+    tools/bazel run //tools:ablations -- … --lr-sweep=0.005,0.01,0.02 --lr-sweep=8,9:0.0025,0.005,0.01
 
 Every row starts from the trainer's --recipe (fast unless told) at the given epochs and
 changes one thing: unshuffled batches, the MLP and one-convolution baselines, no
@@ -15,7 +16,9 @@ the blog's figure for the same change) and OUT/ablations.png (a bar per row).
 The blog tuned its learning rate per model; --lr-sweep does the same for the rows that
 change the network or its normalisation: each runs once per learning rate (same budget,
 same seed, in OUT/<row>/lr-<value>/), is reported at its best, and the table lists the
-sweep. The recipe's and the regularisation rows keep the recipe's learning rate.
+sweep. A sweep prefixed with row numbers (8,9:RATES) is for those rows only, so that a row
+whose best rate sat at the edge of the common sweep can move on from it in the same table.
+The recipe's and the regularisation rows keep the recipe's learning rate.
 
 Every row trains with seed 0. --recipe-seeds=0,1,2 also trains the recipe's row with the
 other seeds (in OUT/<row>/seed-<n>/): the table then gives the recipe's spread, and says
@@ -49,15 +52,35 @@ def slug(name: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-").replace("--", "-")
 
 
-def parse_sweep(text: str) -> list[float]:
-    """At least three learning rates spanning at least 4x, as the comparison needs."""
+def parse_sweep(text: str) -> tuple[list[int] | None, list[float]]:
+    """[ROWS:]RATES: the row numbers it is for (None: every swept row) and at least three
+    learning rates spanning at least 4x, as the comparison needs."""
+    rows, _, rates_text = text.rpartition(":")
+    swept = [number for number, (name, _, _) in enumerate(ROWS, 1) if name in SWEPT]
+    numbers = rows.split(",") if rows else []
+    if not all(n.isdigit() and int(n) in swept for n in numbers):
+        raise argparse.ArgumentTypeError(f"row numbers before ':' must be rows that change the network "
+                                         f"({', '.join(map(str, swept))}), got {text!r}")
     try:
-        rates = sorted({float(value) for value in text.split(",")})
+        rates = sorted({float(value) for value in rates_text.split(",")})
     except ValueError:
         raise argparse.ArgumentTypeError(f"takes comma-separated learning rates, got {text!r}") from None
     if len(rates) < 3 or rates[0] <= 0 or rates[-1] < 4 * rates[0]:
         raise argparse.ArgumentTypeError(f"needs at least three positive learning rates spanning 4x, got {text!r}")
-    return rates
+    return ([int(n) for n in numbers] if rows else None), rates
+
+
+def sweeps_by_row(sweeps: list[tuple[list[int] | None, list[float]]]) -> dict[int, list[float]]:
+    """Each swept row's learning rates: its own --lr-sweep if one names it, else the common one."""
+    common = [rates for rows, rates in sweeps if rows is None]
+    if len(common) > 1:
+        raise ValueError("give at most one --lr-sweep without row numbers")
+    by_row = {number: common[0] for number, (name, _, _) in enumerate(ROWS, 1) if common and name in SWEPT}
+    named = [number for rows, _ in sweeps for number in rows or []]
+    if len(named) != len(set(named)):
+        raise ValueError(f"a row is named by more than one --lr-sweep: {', '.join(map(str, named))}")
+    by_row.update({number: rates for rows, rates in sweeps if rows for number in rows})
+    return by_row
 
 
 def run_swept_row(folder: Path, flags: list[str], common: list[str], rates: list[float]):
@@ -89,9 +112,12 @@ def table(results: list[tuple[str, dict, list[dict], dict | None]], seeds: dict 
         change = top1 - reference if reference is not None and name != ROWS[0][0] else None
         beyond = "" if change is None or spread is None else ("yes" if abs(change) > spread else "no")
         tried = ", ".join(f"{lr:g}: {value:.1f}%" for lr, value in sweep.items()) if sweep else ""
+        # A best rate at the sweep's end says the row's best may lie beyond what was tried.
+        edge = " (lowest tried)" if sweep and config["lr"] == min(sweep) else ""
+        edge = " (highest tried)" if sweep and config["lr"] == max(sweep) else edge
         lines.append(f"| {name} | {top1:.1f}% | {'' if change is None else f'{change:+.1f}'} | {beyond} | "
                      f"{blog[name]} | {len(metrics)} | {metrics[-1].get('epoch_equivalents', len(metrics)):.2f} | "
-                     f"{config['model']} | {config['lr']:g} | {tried} |")
+                     f"{config['model']} | {config['lr']:g}{edge} | {tried} |")
     if seeds:
         values = list(seeds.values())
         lines += ["", f"The recipe over seeds {', '.join(map(str, seeds))}: "
@@ -130,8 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, help="default: the trainer's (128; 32 for the sample)")
     parser.add_argument("--max-steps", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--only", help="comma-separated row numbers (1-based) to run")
-    parser.add_argument("--lr-sweep", type=parse_sweep, metavar="LR,LR,LR",
-                        help="learning rates to try for the rows that change the network (>= 3, spanning >= 4x)")
+    parser.add_argument("--lr-sweep", type=parse_sweep, action="append", default=[], metavar="[ROWS:]LR,LR,LR",
+                        help="learning rates to try for the rows that change the network (>= 3, spanning >= 4x); "
+                        "with ROWS: (e.g. 8,9:) for those rows only; may be given again")
     parser.add_argument("--recipe-seeds", type=parse_seeds, metavar="SEED,SEED,...",
                         help="also train the recipe's row with these seeds, to read every row against their spread")
     parser.add_argument("--out", default="runs/ablations")
@@ -143,24 +170,28 @@ def main(argv: list[str] | None = None) -> int:
     common += [f"--res-schedule={args.res_schedule}"] if args.res_schedule is not None else []
     common += [f"--data-dir={args.data_dir}"] if args.data_dir else []
     common += [f"--max-steps={args.max_steps}"] if args.max_steps else []
-    chosen = [(name, flags) for name, flags, _ in ROWS]
+    try:
+        sweeps = sweeps_by_row(args.lr_sweep)
+    except ValueError as error:
+        parser.error(f"--lr-sweep: {error}")
+    chosen = [(number, name, flags) for number, (name, flags, _) in enumerate(ROWS, 1)]
     if args.only:
         numbers = args.only.split(",")
         if not all(n.isdigit() and 1 <= int(n) <= len(chosen) for n in numbers):
             parser.error(f"--only takes row numbers from 1 to {len(chosen)}, got {args.only!r}")
         chosen = [chosen[int(n) - 1] for n in numbers]
-    if args.recipe_seeds and ROWS[0][0] not in [name for name, _ in chosen]:
+    if args.recipe_seeds and ROWS[0][0] not in [name for _, name, _ in chosen]:
         parser.error("--recipe-seeds needs the recipe's row: add 1 to --only")
     out = Path(args.out)
     results, seeds = [], None
-    for number, (name, flags) in enumerate(chosen, 1):
-        print(f"[{number}/{len(chosen)}] {name}", flush=True)
+    for position, (number, name, flags) in enumerate(chosen, 1):
+        print(f"[{position}/{len(chosen)}] {name}", flush=True)
         try:
             if args.recipe_seeds and name == ROWS[0][0]:
                 config, metrics, seeds = run_seeded_row(out / slug(name), flags, common, args.recipe_seeds)
                 results.append((name, config, metrics, None))
-            elif args.lr_sweep and name in SWEPT:
-                results.append((name, *run_swept_row(out / slug(name), flags, common, args.lr_sweep)))
+            elif number in sweeps:
+                results.append((name, *run_swept_row(out / slug(name), flags, common, sweeps[number])))
             else:
                 results.append((name, *read_run(train_to_end(out / slug(name), [*common, *flags])), None))
         except RunError as error:

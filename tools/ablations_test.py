@@ -25,16 +25,20 @@ def test_ladder_writes_a_table_and_a_plot_and_skips_finished_rows(tmp_path, monk
 
 def test_the_sweep_runs_each_rate_for_network_rows_and_reports_the_best(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    args = ["--dataset=sample", "--epochs=1", "--max-steps=1", "--batch-size=8", "--only=1,3",
-            "--lr-sweep=0.001,0.004,0.002", f"--out={tmp_path}"]
+    args = ["--dataset=sample", "--epochs=1", "--max-steps=1", "--batch-size=8", "--only=1,3,4",
+            "--lr-sweep=0.001,0.004,0.002", "--lr-sweep=4:0.01,0.04,0.02", f"--out={tmp_path}"]
     assert ablations.main(args) == 0
     assert sorted(p.name for p in (tmp_path / "mlp").iterdir()) == ["lr-0.001", "lr-0.002", "lr-0.004"]
-    recipe, mlp = (tmp_path / "ablations.md").read_text().splitlines()[2:4]
+    # Row 4's own sweep replaces the common one for it alone.
+    assert sorted(p.name for p in (tmp_path / "one-convolution-layer").iterdir()) == ["lr-0.01", "lr-0.02", "lr-0.04"]
+    recipe, mlp, conv1 = (tmp_path / "ablations.md").read_text().splitlines()[2:5]
     assert recipe.endswith("| 0.02 |  |")  # the recipe's own rate, not swept
-    swept = dict(entry.split(": ") for entry in mlp.split("|")[-2].strip().split(", "))
-    assert list(swept) == ["0.001", "0.002", "0.004"]
-    chosen = mlp.split("|")[-3].strip()
-    assert swept[chosen] == max(swept.values(), key=lambda value: float(value.rstrip("%")))
+    for row, rates in ((mlp, ["0.001", "0.002", "0.004"]), (conv1, ["0.01", "0.02", "0.04"])):
+        swept = dict(entry.split(": ") for entry in row.split("|")[-2].strip().split(", "))
+        assert list(swept) == rates
+        chosen, _, edge = row.split("|")[-3].strip().partition(" ")
+        assert swept[chosen] == max(swept.values(), key=lambda value: float(value.rstrip("%")))
+        assert edge == {rates[0]: "(lowest tried)", rates[-1]: "(highest tried)"}.get(chosen, "")
 
 
 def test_the_recipe_seeds_give_a_spread_that_every_row_is_read_against(tmp_path, monkeypatch):
@@ -58,10 +62,19 @@ def test_recipe_seeds_without_the_recipe_row_are_refused(capsys):
     assert "--recipe-seeds needs the recipe's row" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("sweep", ["0.01,0.02", "0.01,0.02,0.03", "0.01,fast,0.04"])
-def test_a_sweep_too_narrow_or_unreadable_is_refused(sweep, capsys):
+@pytest.mark.parametrize("sweep", ["0.01,0.02", "0.01,0.02,0.03", "0.01,fast,0.04", "5:0.01,0.02,0.04",
+                                   "11:0.01,0.02,0.04", "three:0.01,0.02,0.04"])
+def test_a_sweep_too_narrow_unreadable_or_for_a_row_that_keeps_the_recipe_rate_is_refused(sweep, capsys):
     with pytest.raises(SystemExit):
         ablations.main([f"--lr-sweep={sweep}"])
+    assert "--lr-sweep" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("sweeps", [["0.01,0.02,0.04", "0.001,0.002,0.004"],
+                                    ["8:0.01,0.02,0.04", "8,9:0.001,0.002,0.004"]])
+def test_two_sweeps_for_the_same_rows_are_refused(sweeps, capsys):
+    with pytest.raises(SystemExit):
+        ablations.main([f"--lr-sweep={sweep}" for sweep in sweeps])
     assert "--lr-sweep" in capsys.readouterr().err
 
 
