@@ -16,7 +16,7 @@ the blog's figure for the same change) and OUT/ablations.png (a bar per row).
 The blog tuned its learning rate per model; --lr-sweep does the same for the rows that
 change the network or its normalisation: each runs once per learning rate (same budget,
 same seed, in OUT/<row>/lr-<value>/), is reported at its best, and the table lists the
-sweep. A sweep prefixed with row numbers (8,9:RATES) is for those rows only, so that a row
+sweep; a rate whose loss stopped being finite is listed as diverged. A sweep prefixed with row numbers (8,9:RATES) is for those rows only, so that a row
 whose best rate sat at the edge of the common sweep can move on from it in the same table.
 The recipe's and the regularisation rows keep the recipe's learning rate.
 
@@ -29,7 +29,7 @@ import os
 import sys
 from pathlib import Path
 
-from tools.runs import RunError, best_top1, parse_seeds, read_run, train_to_end
+from tools.runs import RunError, best_top1, diverged, parse_seeds, read_run, train_to_end
 
 # (row, its one change from the recipe, what the blog reported for that change)
 ROWS = [
@@ -84,10 +84,14 @@ def sweeps_by_row(sweeps: list[tuple[list[int] | None, list[float]]]) -> dict[in
 
 
 def run_swept_row(folder: Path, flags: list[str], common: list[str], rates: list[float]):
-    """The row at its best learning rate: (config, metrics, {lr: best top-1})."""
-    runs = {lr: read_run(train_to_end(folder / f"lr-{lr:g}", [*common, *flags, f"--lr={lr:g}"])) for lr in rates}
-    sweep = {lr: best_top1(metrics) for lr, (_, metrics) in runs.items()}
-    config, metrics = runs[max(sweep, key=sweep.get)]
+    """The row at its best learning rate: (config, metrics, {lr: best top-1, None where it diverged})."""
+    run_dirs = {lr: train_to_end(folder / f"lr-{lr:g}", [*common, *flags, f"--lr={lr:g}"], allow_diverged=True)
+                for lr in rates}
+    runs = {lr: read_run(run_dir) for lr, run_dir in run_dirs.items() if diverged(run_dir) is None}
+    if not runs:
+        raise RunError(f"{folder}: every learning rate of the sweep diverged ({', '.join(map(str, rates))})")
+    sweep = {lr: best_top1(runs[lr][1]) if lr in runs else None for lr in rates}
+    config, metrics = runs[max(runs, key=lambda lr: sweep[lr])]
     return config, metrics, sweep
 
 
@@ -111,7 +115,8 @@ def table(results: list[tuple[str, dict, list[dict], dict | None]], seeds: dict 
         top1 = best_top1(metrics)
         change = top1 - reference if reference is not None and name != ROWS[0][0] else None
         beyond = "" if change is None or spread is None else ("yes" if abs(change) > spread else "no")
-        tried = ", ".join(f"{lr:g}: {value:.1f}%" for lr, value in sweep.items()) if sweep else ""
+        tried = ", ".join(f"{lr:g}: " + ("diverged" if value is None else f"{value:.1f}%")
+                          for lr, value in sweep.items()) if sweep else ""
         # A best rate at the sweep's end says the row's best may lie beyond what was tried.
         edge = " (lowest tried)" if sweep and config["lr"] == min(sweep) else ""
         edge = " (highest tried)" if sweep and config["lr"] == max(sweep) else edge

@@ -4,7 +4,7 @@ import sys
 import pytest
 
 from tools import ablations
-from tools.runs import best_top1, read_run
+from tools.runs import RunError, best_top1, read_run, train_to_end
 
 
 def test_ladder_writes_a_table_and_a_plot_and_skips_finished_rows(tmp_path, monkeypatch, capsys):
@@ -39,6 +39,22 @@ def test_the_sweep_runs_each_rate_for_network_rows_and_reports_the_best(tmp_path
         chosen, _, edge = row.split("|")[-3].strip().partition(" ")
         assert swept[chosen] == max(swept.values(), key=lambda value: float(value.rstrip("%")))
         assert edge == {rates[0]: "(lowest tried)", rates[-1]: "(highest tried)"}.get(chosen, "")
+
+
+def test_a_rate_that_diverges_is_listed_as_such_and_not_trained_again(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    args = ["--dataset=sample", "--epochs=1", "--max-steps=2", "--batch-size=16", "--only=4",
+            "--lr-sweep=4:0.001,0.004,1e30", f"--out={tmp_path}"]
+    assert ablations.main(args) == 0
+    conv1 = (tmp_path / "ablations.md").read_text().splitlines()[2]
+    assert conv1.split("|")[-2].strip().endswith("1e+30: diverged")
+    assert conv1.split("|")[-3].strip().split()[0] in ("0.001", "0.004")
+    capsys.readouterr()
+    assert ablations.main(args) == 0
+    assert "run folder" not in capsys.readouterr().out  # the diverged rate is an outcome, not resumed
+    # Outside a sweep a diverged run is an error that says so.
+    with pytest.raises(RunError, match="diverged: the training loss became"):
+        train_to_end(tmp_path / "one-convolution-layer" / "lr-1e+30", [])
 
 
 def test_the_recipe_seeds_give_a_spread_that_every_row_is_read_against(tmp_path, monkeypatch):

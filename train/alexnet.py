@@ -46,6 +46,11 @@ class TrainingStopped(Exception):
     pass
 
 
+# Written into a run folder whose loss stopped being finite: resuming would replay the same
+# steps from the last good checkpoint, so tools that sweep learning rates read it as an outcome.
+DIVERGED = "diverged.txt"
+
+
 def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
     for group in optimizer.param_groups:
         group["lr"] = lr
@@ -312,7 +317,14 @@ def run(config: TrainConfig, argv: list[str] | None) -> Path | None:
             print(f"run folder {run_dir}: {config.model} on {config.dataset} ({len(trainer.train_split)} train, "
                   f"{len(trainer.val_split)} val images, {len(trainer.classes)} classes), {trainer.device}, "
                   f"{trainer.precision}, {world} process(es), epochs {trainer.start_epoch + 1}..{config.epochs}")
-        trainer.fit()
+        if rank == 0:
+            (run_dir / DIVERGED).unlink(missing_ok=True)
+        try:
+            trainer.fit()
+        except TrainingStopped as error:
+            if rank == 0:
+                (run_dir / DIVERGED).write_text(f"{error}\n")
+            raise
         return run_dir
     finally:
         if dist.is_initialized():

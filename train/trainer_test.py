@@ -64,6 +64,7 @@ def test_diverging_loss_stops_with_a_clear_message(tmp_path, capsys):
     assert main(FAST + ["--epochs=1", "--lr=1e30", "--model=conv1", f"--out={tmp_path}"]) == 2
     assert "loss became" in capsys.readouterr().err
     assert not (run_dir_of(tmp_path) / "last.pt").exists()
+    assert "loss became" in (run_dir_of(tmp_path) / "diverged.txt").read_text()  # what a sweep reads
 
 
 @pytest.mark.parametrize("flag,message", [("--lr=-1", "must be positive"), ("--model=alexnet9", "unknown model"),
