@@ -21,8 +21,9 @@ whose best rate sat at the edge of the common sweep can move on from it in the s
 The recipe's and the regularisation rows keep the recipe's learning rate.
 
 Every row trains with seed 0. --recipe-seeds=0,1,2 also trains the recipe's row with the
-other seeds (in OUT/<row>/seed-<n>/): the table then gives the recipe's spread, and says
-of each row whether its change from the recipe is larger than that spread.
+other seeds (in OUT/<row>/seed-<n>/): the table then gives the recipe's spread, reads each
+row's change from the recipe's mean over those seeds, and says whether it is larger than
+that spread.
 """
 import argparse
 import os
@@ -108,7 +109,10 @@ def table(results: list[tuple[str, dict, list[dict], dict | None]], seeds: dict 
     blog = {name: figure for name, _, figure in ROWS}
     reference = next((best_top1(m) for name, _, m, _ in results if name == ROWS[0][0]), None)
     spread = max(seeds.values()) - min(seeds.values()) if seeds else None
-    lines = ["| variant (one change from the recipe) | best val top-1 | change | beyond the seed spread | the blog | "
+    if seeds:  # a row is read against the recipe's mean over seeds, not against its luckiest or unluckiest seed
+        reference = sum(seeds.values()) / len(seeds)
+    heading = "change from the recipe's mean" if seeds else "change"
+    lines = [f"| variant (one change from the recipe) | best val top-1 | {heading} | beyond the seed spread | the blog | "
              "epochs | epoch-equivalents | model | learning rate | sweep (lr: best top-1) |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for name, config, metrics, sweep in results:
@@ -120,7 +124,8 @@ def table(results: list[tuple[str, dict, list[dict], dict | None]], seeds: dict 
         # A best rate at the sweep's end says the row's best may lie beyond what was tried.
         edge = " (lowest tried)" if sweep and config["lr"] == min(sweep) else ""
         edge = " (highest tried)" if sweep and config["lr"] == max(sweep) else edge
-        lines.append(f"| {name} | {top1:.1f}% | {'' if change is None else f'{change:+.1f}'} | {beyond} | "
+        shown = f"{change:+.1f}" if change is not None else (f"mean {reference:.1f}%" if seeds else "")
+        lines.append(f"| {name} | {top1:.1f}% | {shown} | {beyond} | "
                      f"{blog[name]} | {len(metrics)} | {metrics[-1].get('epoch_equivalents', len(metrics)):.2f} | "
                      f"{config['model']} | {config['lr']:g}{edge} | {tried} |")
     if seeds:
@@ -128,11 +133,11 @@ def table(results: list[tuple[str, dict, list[dict], dict | None]], seeds: dict 
         lines += ["", f"The recipe over seeds {', '.join(map(str, seeds))}: "
                   + ", ".join(f"{value:.1f}%" for value in values)
                   + f"; mean {sum(values) / len(values):.1f}%, spread {spread:.1f} points (highest - lowest). "
-                  "A row is beyond the spread when its change from the recipe is larger."]
+                  "A row is beyond the spread when its change from the recipe's mean is larger."]
     return "\n".join(lines) + "\n"
 
 
-def plot(results: list[tuple[str, dict, list[dict]]], path: Path) -> None:
+def plot(results: list[tuple[str, dict, list[dict]]], path: Path, seeds: dict | None = None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -141,7 +146,14 @@ def plot(results: list[tuple[str, dict, list[dict]]], path: Path) -> None:
     figure, axes = pyplot.subplots(figsize=(9, 0.45 * len(results) + 1.2))
     names = [name for name, *_ in results][::-1]
     values = [best_top1(metrics) for _, _, metrics, _ in results][::-1]
-    bars = axes.barh(names, values, color=["tab:orange" if n == ROWS[0][0] else "tab:blue" for n in names])
+    errors = [[0] * len(names), [0] * len(names)]
+    if seeds and ROWS[0][0] in names:  # the recipe as its mean over seeds, whiskers from lowest to highest
+        mean, at = sum(seeds.values()) / len(seeds), names.index(ROWS[0][0])
+        values[at] = mean
+        errors[0][at], errors[1][at] = mean - min(seeds.values()), max(seeds.values()) - mean
+        names[at] = f"{ROWS[0][0]} ({len(seeds)} seeds)"
+    bars = axes.barh(names, values, xerr=errors, capsize=3,
+                     color=["tab:orange" if n.startswith(ROWS[0][0]) else "tab:blue" for n in names])
     axes.bar_label(bars, fmt="%.1f%%", fontsize=8, padding=2)
     axes.set(xlabel="best validation top-1, centre crop (%)", xlim=(0, 100), title="one change from the recipe")
     axes.grid(axis="x", alpha=0.3)
@@ -204,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     markdown = table(results, seeds)
     (out / "ablations.md").write_text(markdown)
-    plot(results, out / "ablations.png")
+    plot(results, out / "ablations.png", seeds)
     print(markdown)
     print(f"written: {out / 'ablations.md'}, {out / 'ablations.png'}")
     return 0
