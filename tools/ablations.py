@@ -16,8 +16,9 @@ the blog's figure for the same change) and OUT/ablations.png (a bar per row).
 The blog tuned its learning rate per model; --lr-sweep does the same for the rows that
 change the network or its normalisation: each runs once per learning rate (same budget,
 same seed, in OUT/<row>/lr-<value>/), is reported at its best, and the table lists the
-sweep; a rate whose loss stopped being finite is listed as diverged. A sweep prefixed with row numbers (8,9:RATES) is for those rows only, so that a row
-whose best rate sat at the edge of the common sweep can move on from it in the same table.
+sweep; a rate whose loss stopped being finite is listed as diverged. A sweep prefixed
+with row numbers (8,9:RATES) is for those rows only, so that a row whose best rate sat at
+the edge of the common sweep can move on from it in the same table.
 The recipe's and the regularisation rows keep the recipe's learning rate.
 
 Every row trains with seed 0. --recipe-seeds=0,1,2 also trains the recipe's row with the
@@ -107,10 +108,11 @@ def run_seeded_row(folder: Path, flags: list[str], common: list[str], seeds: lis
 def table(results: list[tuple[str, dict, list[dict], dict | None]], seeds: dict | None = None) -> str:
     """The ladder in Markdown; with the recipe's seeds, its spread and each row read against it."""
     blog = {name: figure for name, _, figure in ROWS}
-    reference = next((best_top1(m) for name, _, m, _ in results if name == ROWS[0][0]), None)
     spread = max(seeds.values()) - min(seeds.values()) if seeds else None
     if seeds:  # a row is read against the recipe's mean over seeds, not against its luckiest or unluckiest seed
         reference = sum(seeds.values()) / len(seeds)
+    else:
+        reference = next((best_top1(m) for name, _, m, _ in results if name == ROWS[0][0]), None)
     heading = "change from the recipe's mean" if seeds else "change"
     lines = [f"| variant (one change from the recipe) | best val top-1 | {heading} | beyond the seed spread | the blog | "
              "epochs | epoch-equivalents | model | learning rate | sweep (lr: best top-1) |",
