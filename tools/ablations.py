@@ -28,6 +28,7 @@ that spread.
 """
 import argparse
 import os
+import statistics
 import sys
 from pathlib import Path
 
@@ -110,7 +111,7 @@ def table(results: list[tuple[str, dict, list[dict], dict | None]], seeds: dict 
     blog = {name: figure for name, _, figure in ROWS}
     spread = max(seeds.values()) - min(seeds.values()) if seeds else None
     if seeds:  # a row is read against the recipe's mean over seeds, not against its luckiest or unluckiest seed
-        reference = sum(seeds.values()) / len(seeds)
+        reference = statistics.mean(seeds.values())
     else:
         reference = next((best_top1(m) for name, _, m, _ in results if name == ROWS[0][0]), None)
     heading = "change from the recipe's mean" if seeds else "change"
@@ -134,7 +135,7 @@ def table(results: list[tuple[str, dict, list[dict], dict | None]], seeds: dict 
         values = list(seeds.values())
         lines += ["", f"The recipe over seeds {', '.join(map(str, seeds))}: "
                   + ", ".join(f"{value:.1f}%" for value in values)
-                  + f"; mean {sum(values) / len(values):.1f}%, spread {spread:.1f} points (highest - lowest). "
+                  + f"; mean {statistics.mean(values):.1f}%, spread {spread:.1f} points (highest - lowest). "
                   "A row is beyond the spread when its change from the recipe's mean is larger."]
     return "\n".join(lines) + "\n"
 
@@ -150,7 +151,7 @@ def plot(results: list[tuple[str, dict, list[dict]]], path: Path, seeds: dict | 
     values = [best_top1(metrics) for _, _, metrics, _ in results][::-1]
     errors = [[0] * len(names), [0] * len(names)]
     if seeds and ROWS[0][0] in names:  # the recipe as its mean over seeds, whiskers from lowest to highest
-        mean, at = sum(seeds.values()) / len(seeds), names.index(ROWS[0][0])
+        mean, at = statistics.mean(seeds.values()), names.index(ROWS[0][0])
         values[at] = mean
         errors[0][at], errors[1][at] = mean - min(seeds.values()), max(seeds.values()) - mean
         names[at] = f"{ROWS[0][0]} ({len(seeds)} seeds)"

@@ -13,6 +13,7 @@ OUT/seeds.png, the seeds as a band against minutes and epoch-equivalents.
 import argparse
 import json
 import os
+import statistics
 import sys
 from pathlib import Path
 
@@ -44,7 +45,7 @@ def table(results: list[tuple[int, Path, list[dict], dict]]) -> str:
         lines.append(f"| {seed} | " + " | ".join(f"{value:.1f}%" for value in accuracy[seed]) +
                      f" | {len(rows)} | {rows[-1].get('elapsed_s', 0) / 60:.1f} | {run_dir} |")
     columns = list(zip(*accuracy.values()))
-    lines.append("| **mean** | " + " | ".join(f"**{sum(c) / len(c):.1f}%**" for c in columns) + " | | | |")
+    lines.append("| **mean** | " + " | ".join(f"**{statistics.mean(c):.1f}%**" for c in columns) + " | | | |")
     lines.append("| lowest-highest | " + " | ".join(f"{min(c):.1f}-{max(c):.1f}%" for c in columns) + " | | | |")
     return "\n".join(lines) + "\n"
 
