@@ -146,6 +146,13 @@ class Augmenter:
         x = self.normalise(to_float_nchw(patches.flatten(0, 1)))
         return x.reshape(n, 10, *x.shape[1:])
 
+    def whole(self, images: torch.Tensor) -> torch.Tensor:
+        """(N, 256, 256, 3) -> (N, 2, 3, 256, 256): the whole image and its mirror, normalised. Training
+        crops 224 of the 256 pixels without rescaling, so the whole image shows its objects at the
+        training scale, with the border the crops cut off."""
+        x = self.normalise(to_float_nchw(torch.stack([images, images.flip(2)], 1).flatten(0, 1)))
+        return x.reshape(len(images), 2, *x.shape[1:])
+
 
 def resize(x: torch.Tensor, size: int) -> torch.Tensor:
     """(N, 3, H, W) uint8 -> (N, 3, size, size), bilinear with antialiasing: uint8 on the CPU, where

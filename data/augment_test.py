@@ -106,5 +106,15 @@ def test_ten_patch_batches_normalise_every_patch():
     assert x.shape == (2, 10, 3, 224, 224)
 
 
+def test_whole_image_views_are_the_uncropped_image_and_its_mirror():
+    augmenter = Augmenter(STATS, AugmentConfig(), "cpu")
+    x = augmenter.whole(numbered_images(2))
+    assert x.shape == (2, 2, 3, 256, 256)
+    pixels = x * torch.tensor(STATS["std"]).view(3, 1, 1) + torch.tensor(STATS["mean"]).view(3, 1, 1)
+    assert pixels[1, 0, :, 10, 200].round().tolist() == [10, 200, 1]  # image 1, row 10, column 200
+    assert pixels[1, 1, :, 10, 55].round().tolist() == [10, 200, 1]  # its mirror: column 255 - 200
+    assert torch.equal(x[:, 1], x[:, 0].flip(3))
+
+
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))

@@ -29,7 +29,9 @@ def write_reports(result: dict, out: Path) -> str:
     rows += [f"{name:>{width}s} " + " ".join(f"{int(v):5d}" for v in row) for name, row in zip(result["names"], confusion)]
     (out / "confusion.txt").write_text("rows: true class, columns: predicted class index\n" + "\n".join(rows) + "\n")
     labels = {"center": "centre crop", "tenpatch_probabilities": "ten-patch, averaged probabilities",
-              "tenpatch_logits": "ten-patch, averaged logits"}
+              "tenpatch_logits": "ten-patch, averaged logits",
+              "whole_image": "whole 256 image and its mirror, averaged probabilities",
+              "tenpatch_and_whole": "ten patches and the two whole images, averaged probabilities"}
     lines = [
         f"# Ten-patch evaluation: {result['model']} on {result['dataset']}",
         "",

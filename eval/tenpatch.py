@@ -3,7 +3,9 @@
 Each 256x256 validation image gives ten 224 crops (four corners, the centre, and their
 mirrors); the network's softmax probabilities are averaged over them (the paper's
 method; averaging logits, as the ImageNet replication did, is reported beside it),
-and the single centre crop is reported for comparison.
+and the single centre crop is reported for comparison. Beside them: the whole 256 image
+and its mirror (a test size above the training crop's, at the training scale: the
+network's adaptive pooling takes any size), alone and added to the ten patches.
 
     tools/bazel run //eval:tenpatch                 # the newest run under runs/
     tools/bazel run //eval:tenpatch -- --run runs/alexnet-imagenette-20261126-093000
@@ -31,17 +33,24 @@ from train.checkpoint import CheckpointError
 from train.device import autocast_context, pick_device
 
 
+def view_logits(model, views: torch.Tensor, autocast) -> torch.Tensor:
+    """(B, V, 3, H, W) -> (B, V, classes) float logits on the CPU."""
+    with autocast:
+        logits = model(views.flatten(0, 1).contiguous(memory_format=torch.channels_last))
+    return logits.float().reshape(*views.shape[:2], -1).cpu()
+
+
 @torch.no_grad()
 def ten_patch_logits(model, loader: BatchLoader, augmenter: Augmenter, device, autocast, quiet: bool):
-    """(N, 10, classes) logits of every validation image's ten patches, and (N,) labels."""
-    all_logits, all_labels = [], []
+    """(N, 10, classes) logits of every validation image's ten patches, (N, 2, classes) of the
+    whole image and its mirror, and (N,) labels."""
+    patch_logits, whole_logits, all_labels = [], [], []
     for images, labels in tqdm(loader.epoch(0), total=len(loader), desc="ten-patch", unit="batch", disable=quiet):
-        patches = augmenter.ten_patch(images.to(device))  # (B, 10, 3, 224, 224)
-        with autocast:
-            logits = model(patches.flatten(0, 1).contiguous(memory_format=torch.channels_last))
-        all_logits.append(logits.float().reshape(len(images), 10, -1).cpu())
+        images = images.to(device)
+        patch_logits.append(view_logits(model, augmenter.ten_patch(images), autocast))
+        whole_logits.append(view_logits(model, augmenter.whole(images), autocast))
         all_labels.append(labels)
-    return torch.cat(all_logits), torch.cat(all_labels)
+    return torch.cat(patch_logits), torch.cat(whole_logits), torch.cat(all_labels)
 
 
 def evaluate(args: argparse.Namespace) -> dict:
@@ -60,11 +69,13 @@ def evaluate(args: argparse.Namespace) -> dict:
     augmenter = Augmenter(trained.stats, AugmentConfig(), device)
     loader = BatchLoader(val, args.batch_size, shuffle=False, drop_last=False)
     autocast, _, _ = autocast_context(args.precision, device)
-    logits, labels = ten_patch_logits(trained.model, loader, augmenter, device, autocast, args.quiet)
+    logits, whole, labels = ten_patch_logits(trained.model, loader, augmenter, device, autocast, args.quiet)
     scores = {
         "center": logits[:, 4],
         "tenpatch_probabilities": logits.softmax(-1).mean(1),
         "tenpatch_logits": logits.mean(1),
+        "whole_image": whole.softmax(-1).mean(1),
+        "tenpatch_and_whole": torch.cat([logits, whole], 1).softmax(-1).mean(1),
     }
     default = "tenpatch_" + args.average
     return {
@@ -91,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir")
     parser.add_argument("--cache-dir")
     parser.add_argument("--average", choices=("probabilities", "logits"), default="probabilities")
-    parser.add_argument("--batch-size", type=int, default=32, help="images per batch (x10 patches)")
+    parser.add_argument("--batch-size", type=int, default=32, help="images per batch (x12 views)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default="auto",
                         help="auto: bf16 autocast where the device supports it, as in training")

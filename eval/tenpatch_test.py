@@ -28,10 +28,11 @@ def run(tmp_path_factory) -> Path:
     return run_dir
 
 
-def test_tenpatch_json_reports_both_methods_for_every_image(run):
+def test_tenpatch_json_reports_every_method_for_every_image(run):
     result = json.loads((run / "tenpatch.json").read_text())
     assert result["images"] == 80 and result["default"] == "tenpatch_probabilities"
-    assert set(result["methods"]) == {"center", "tenpatch_probabilities", "tenpatch_logits"}
+    assert set(result["methods"]) == {"center", "tenpatch_probabilities", "tenpatch_logits", "whole_image",
+                                      "tenpatch_and_whole"}
     for rates in result["methods"].values():
         assert 0 <= rates["top5_error"] <= rates["top1_error"] <= 1
     assert len(result["checkpoint_sha256"]) == 64

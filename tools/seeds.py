@@ -6,9 +6,10 @@
 The trainer's flags follow `--` (any of //train:alexnet's but --seed, --out and --resume).
 Each seed trains in OUT/seed-<n>/ (a finished run is skipped, one cut short resumed),
 then its best.pt (or --which) gets the paper's ten-patch evaluation (//eval:tenpatch,
-kept in RUN/tenpatch-<which>/ and redone only when the checkpoint is newer). Writes OUT/seeds.md, a row per seed and
-then the mean and the lowest-highest of centre-crop and ten-patch top-1 and top-5, and
-OUT/seeds.png, the seeds as a band against minutes and epoch-equivalents.
+kept in RUN/tenpatch-<which>/ and redone only when the checkpoint is newer or the report
+lacks a column). Writes OUT/seeds.md, a row per seed and then the mean and the
+lowest-highest of centre-crop and ten-patch top-1 and top-5 and of ten patches with the
+whole image added, and OUT/seeds.png, the seeds as a band against minutes and epoch-equivalents.
 """
 import argparse
 import json
@@ -23,14 +24,17 @@ from tools import time_to_accuracy
 from tools.runs import RunError, parse_seeds, read_run, train_to_end
 
 COLUMNS = [("center", "top1_error", "centre top-1"), ("tenpatch_probabilities", "top1_error", "ten-patch top-1"),
-           ("tenpatch_probabilities", "top5_error", "ten-patch top-5")]
+           ("tenpatch_probabilities", "top5_error", "ten-patch top-5"),
+           ("tenpatch_and_whole", "top1_error", "ten patches + whole image top-1")]
 
 
 def evaluated(run_dir: Path, which: str) -> dict:
-    """The ten-patch result of the run's checkpoint, evaluated now unless already done for this file."""
+    """The ten-patch result of the run's checkpoint, evaluated now unless already done for this file
+    (by an //eval:tenpatch that reported every method of the table)."""
     out = run_dir / f"tenpatch-{which}"
     report, weights = out / "tenpatch.json", run_dir / f"{which}.pt"
-    if not report.exists() or (weights.exists() and report.stat().st_mtime < weights.stat().st_mtime):
+    if (not report.exists() or (weights.exists() and report.stat().st_mtime < weights.stat().st_mtime)
+            or any(method not in json.loads(report.read_text())["methods"] for method, _, _ in COLUMNS)):
         if tenpatch.main([f"--run={run_dir}", f"--which={which}", f"--out={out}", "--quiet"]) != 0:
             raise RunError(f"the ten-patch evaluation of {run_dir} failed (see above)")
     return json.loads(report.read_text())

@@ -25,6 +25,15 @@ def test_seeds_train_evaluate_and_sum_up_and_a_rerun_redoes_nothing(tmp_path, mo
     capsys.readouterr()
     assert seeds.main(args) == 0
     assert [(run / "tenpatch-best" / "tenpatch.json").stat().st_mtime for run in runs] == evaluated_at
+    # A report from before the table's last method was added is redone; the other is kept.
+    old = runs[0] / "tenpatch-best" / "tenpatch.json"
+    report = json.loads(old.read_text())
+    del report["methods"]["tenpatch_and_whole"]
+    old.write_text(json.dumps(report))
+    written_at = old.stat().st_mtime
+    assert seeds.main(args) == 0
+    assert old.stat().st_mtime > written_at and "tenpatch_and_whole" in json.loads(old.read_text())["methods"]
+    assert (runs[1] / "tenpatch-best" / "tenpatch.json").stat().st_mtime == evaluated_at[1]
     assert "1 process(es)" not in capsys.readouterr().out  # what the trainer prints as it starts
     assert [sorted(p.name for p in (tmp_path / f"seed-{seed}").iterdir()) for seed in (0, 1)] == [[runs[0].name],
                                                                                                  [runs[1].name]]

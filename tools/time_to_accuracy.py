@@ -13,15 +13,17 @@ recipe with several seeds, the mean and range of their best top-1.
 """
 import argparse
 import os
+import statistics
 import sys
 from pathlib import Path
 
 from tools.runs import RunError, best_top1, read_run
 
 # Config fields that say where or how a run ran, not what it trained: runs differing only
-# in these (and the seed) are seeds of one recipe.
+# in these (and the seed) are seeds of one recipe. --average-epochs only watches the weights:
+# it keeps their mean beside them and leaves the descent as it was.
 NOT_THE_RECIPE = {"seed", "out", "resume", "quiet", "device", "workers", "compile", "stop_after",
-                  "dist_timeout", "cache_dir", "data_dir"}
+                  "dist_timeout", "cache_dir", "data_dir", "average_epochs"}
 
 
 def read_timed_run(folder: Path) -> tuple[dict, list[dict]]:
@@ -101,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     for group in groups:
         if len(group) > 1:
             values = [best_top1(rows) for _, rows in group]
-            print(f"{label(group[0][0])}, {len(group)} seeds: best top-1 mean {sum(values) / len(values):.1f}%, "
+            print(f"{label(group[0][0])}, {len(group)} seeds: best top-1 mean {statistics.mean(values):.1f}%, "
                   f"range {min(values):.1f}-{max(values):.1f}%")
     draw(groups, args.out)
     print(f"written: {args.out}")
