@@ -4,6 +4,9 @@ from pathlib import Path
 
 import torch
 
+# Every validation image's class probabilities per method, for //eval:ensemble.
+PROBABILITIES = "probabilities.pt"
+
 
 def error_rates(scores: torch.Tensor, labels: torch.Tensor) -> dict:
     top5 = scores.topk(min(5, scores.shape[1]), dim=1).indices
@@ -48,6 +51,19 @@ def write_reports(result: dict, out: Path) -> str:
     summary = "\n".join(lines) + "\n"
     (out / "tenpatch.md").write_text(summary)
     return summary
+
+
+def save_probabilities(result: dict, outputs: dict, path: Path) -> None:
+    """In fp16: ImageNet's 50,000 x 1,000 are 100 MB a method, and a rounding of about 1e-3
+    of a probability can only reorder near-ties."""
+    torch.save({
+        "dataset": result["dataset"],
+        "checkpoint": result["checkpoint"],
+        "checkpoint_sha256": result["checkpoint_sha256"],
+        "classes": result["classes"],
+        "labels": outputs["labels"],
+        "methods": {name: scores.half() for name, scores in outputs["probabilities"].items()},
+    }, path)
 
 
 def write_confusion_png(result: dict, path: Path) -> None:

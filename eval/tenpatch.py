@@ -12,7 +12,8 @@ network's adaptive pooling takes any size), alone and added to the ten patches.
     tools/bazel run //eval:tenpatch -- --checkpoint best.pt --dataset=folder --data-dir DIR
 
 Writes tenpatch.json, tenpatch.md, confusion.txt and confusion.png into the run folder
-(or beside the checkpoint, or --out) and prints the summary.
+(or beside the checkpoint, or --out) and prints the summary; probabilities.pt keeps every
+image's class probabilities per method, which //eval:ensemble averages over models.
 """
 import argparse
 import os
@@ -27,7 +28,7 @@ from data.batches import BatchLoader
 from data.cache import CacheError, open_split
 from data.datasets import DATASETS, DataError
 from eval.loading import CHECKPOINTS, checkpoint_path, load_trained
-from eval.report import confusion_matrix, error_rates, write_confusion_png, write_reports
+from eval.report import PROBABILITIES, confusion_matrix, error_rates, save_probabilities, write_confusion_png, write_reports
 from data.preprocess import prepare_cache
 from train.checkpoint import CheckpointError
 from train.device import autocast_context, pick_device
@@ -70,10 +71,12 @@ def evaluate(args: argparse.Namespace) -> dict:
     loader = BatchLoader(val, args.batch_size, shuffle=False, drop_last=False)
     autocast, _, _ = autocast_context(args.precision, device)
     logits, whole, labels = ten_patch_logits(trained.model, loader, augmenter, device, autocast, args.quiet)
+    # Every method as class probabilities (a softmax keeps the logits' ranking), so that
+    # //eval:ensemble can average them over models as the paper averaged its CNNs.
     scores = {
-        "center": logits[:, 4],
+        "center": logits[:, 4].softmax(-1),
         "tenpatch_probabilities": logits.softmax(-1).mean(1),
-        "tenpatch_logits": logits.mean(1),
+        "tenpatch_logits": logits.mean(1).softmax(-1),
         "whole_image": whole.softmax(-1).mean(1),
         "tenpatch_and_whole": torch.cat([logits, whole], 1).softmax(-1).mean(1),
     }
@@ -89,7 +92,7 @@ def evaluate(args: argparse.Namespace) -> dict:
         "classes": trained.classes,
         "names": trained.names,
         "confusion": confusion_matrix(scores[default].argmax(1), labels, len(trained.classes)).tolist(),
-    }
+    }, {"labels": labels, "probabilities": scores}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,13 +115,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.batch_size < 1:
         parser.error(f"--batch-size must be at least 1, got {args.batch_size}")
     try:
-        result = evaluate(args)
+        result, outputs = evaluate(args)
     except (DataError, CacheError, CheckpointError) as error:
         print(f"tenpatch: error: {error}", file=sys.stderr)
         return 2
     out = Path(args.out or Path(result["checkpoint"]).parent)
     out.mkdir(parents=True, exist_ok=True)
     summary = write_reports(result, out)
+    save_probabilities(result, outputs, out / PROBABILITIES)
     write_confusion_png(result, out / "confusion.png")
     print(summary)
     return 0
