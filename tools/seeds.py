@@ -9,7 +9,8 @@ then its best.pt (or --which) gets the paper's ten-patch evaluation (//eval:tenp
 kept in RUN/tenpatch-<which>/ and redone only when the checkpoint is newer or the report
 lacks a column). Writes OUT/seeds.md, a row per seed and then the mean and the
 lowest-highest of centre-crop and ten-patch top-1 and top-5 and of ten patches with the
-whole image added, and OUT/seeds.png, the seeds as a band against minutes and epoch-equivalents.
+whole image added, then the seeds as one ensemble (their probabilities averaged, as the
+paper averaged its CNNs: //eval:ensemble), and OUT/seeds.png, the seeds as a band against minutes and epoch-equivalents.
 """
 import argparse
 import json
@@ -18,7 +19,8 @@ import statistics
 import sys
 from pathlib import Path
 
-from eval import tenpatch
+from eval import ensemble, tenpatch
+from eval.report import PROBABILITIES
 from eval.loading import CHECKPOINTS
 from tools import time_to_accuracy
 from tools.runs import RunError, parse_seeds, read_run, train_to_end
@@ -30,17 +32,17 @@ COLUMNS = [("center", "top1_error", "centre top-1"), ("tenpatch_probabilities", 
 
 def evaluated(run_dir: Path, which: str) -> dict:
     """The ten-patch result of the run's checkpoint, evaluated now unless already done for this file
-    (by an //eval:tenpatch that reported every method of the table)."""
+    (by an //eval:tenpatch that reported every method of the table and kept its probabilities)."""
     out = run_dir / f"tenpatch-{which}"
     report, weights = out / "tenpatch.json", run_dir / f"{which}.pt"
-    if (not report.exists() or (weights.exists() and report.stat().st_mtime < weights.stat().st_mtime)
+    if (not report.exists() or not (out / PROBABILITIES).exists() or (weights.exists() and report.stat().st_mtime < weights.stat().st_mtime)
             or any(method not in json.loads(report.read_text())["methods"] for method, _, _ in COLUMNS)):
         if tenpatch.main([f"--run={run_dir}", f"--which={which}", f"--out={out}", "--quiet"]) != 0:
             raise RunError(f"the ten-patch evaluation of {run_dir} failed (see above)")
     return json.loads(report.read_text())
 
 
-def table(results: list[tuple[int, Path, list[dict], dict]]) -> str:
+def table(results: list[tuple[int, Path, list[dict], dict]], averaged: dict) -> str:
     accuracy = {seed: [100 * (1 - result["methods"][method][error]) for method, error, _ in COLUMNS]
                 for seed, _, _, result in results}
     lines = ["| seed | " + " | ".join(name for *_, name in COLUMNS) + " | epochs | wall minutes | run folder |",
@@ -51,6 +53,8 @@ def table(results: list[tuple[int, Path, list[dict], dict]]) -> str:
     columns = list(zip(*accuracy.values()))
     lines.append("| **mean** | " + " | ".join(f"**{statistics.mean(c):.1f}%**" for c in columns) + " | | | |")
     lines.append("| lowest-highest | " + " | ".join(f"{min(c):.1f}-{max(c):.1f}%" for c in columns) + " | | | |")
+    lines.append(f"| ensemble of the {len(results)} | " +
+                 " | ".join(f"{100 * (1 - averaged[method][error]):.1f}%" for method, error, _ in COLUMNS) + " | | | |")
     return "\n".join(lines) + "\n"
 
 
@@ -75,10 +79,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"seed {seed}", flush=True)
             run_dir = train_to_end(args.out / f"seed-{seed}", [*trainer_args, f"--seed={seed}"])
             results.append((seed, run_dir, read_run(run_dir)[1], evaluated(run_dir, args.which)))
-    except RunError as error:
+        averaged = ensemble.ensemble([run_dir / f"tenpatch-{args.which}" for _, run_dir, _, _ in results])["ensemble"]
+    except (RunError, ensemble.EnsembleError) as error:
         print(f"seeds: error: {error}", file=sys.stderr)
         return 2
-    markdown = table(results)
+    markdown = table(results, averaged)
     (args.out / "seeds.md").write_text(markdown)
     print(markdown)
     return time_to_accuracy.main([*(str(run_dir) for _, run_dir, _, _ in results), f"--out={args.out / 'seeds.png'}"])

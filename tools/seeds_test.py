@@ -4,6 +4,7 @@ import sys
 
 import pytest
 
+from eval.ensemble import ensemble
 from tools import seeds
 
 
@@ -16,10 +17,12 @@ def test_seeds_train_evaluate_and_sum_up_and_a_rerun_redoes_nothing(tmp_path, mo
     assert [json.loads((run / "config.json").read_text())["seed"] for run in runs] == [0, 1]
     reports = [json.loads((run / "tenpatch-best" / "tenpatch.json").read_text()) for run in runs]
     lines = (tmp_path / "seeds.md").read_text().splitlines()
-    assert len(lines) == 6 and lines[2].startswith("| 0 |") and lines[3].startswith("| 1 |")
+    assert len(lines) == 7 and lines[2].startswith("| 0 |") and lines[3].startswith("| 1 |")
     tenpatch = [100 * (1 - r["methods"]["tenpatch_probabilities"]["top1_error"]) for r in reports]
     assert f"**{sum(tenpatch) / 2:.1f}%**" == lines[4].split("|")[3].strip()
     assert f"{min(tenpatch):.1f}-{max(tenpatch):.1f}%" == lines[5].split("|")[3].strip()
+    averaged = ensemble([run / "tenpatch-best" for run in runs])["ensemble"]["tenpatch_probabilities"]["top1_error"]
+    assert lines[6].startswith("| ensemble of the 2 |") and lines[6].split("|")[3].strip() == f"{100 * (1 - averaged):.1f}%"
     assert (tmp_path / "seeds.png").read_bytes()[:4] == b"\x89PNG"
     evaluated_at = [(run / "tenpatch-best" / "tenpatch.json").stat().st_mtime for run in runs]
     capsys.readouterr()
@@ -34,6 +37,10 @@ def test_seeds_train_evaluate_and_sum_up_and_a_rerun_redoes_nothing(tmp_path, mo
     assert seeds.main(args) == 0
     assert old.stat().st_mtime > written_at and "tenpatch_and_whole" in json.loads(old.read_text())["methods"]
     assert (runs[1] / "tenpatch-best" / "tenpatch.json").stat().st_mtime == evaluated_at[1]
+    # So is one from before evaluations kept their probabilities (the ensemble row needs them).
+    (runs[1] / "tenpatch-best" / "probabilities.pt").unlink()
+    assert seeds.main(args) == 0
+    assert (runs[1] / "tenpatch-best" / "probabilities.pt").exists()
     assert "1 process(es)" not in capsys.readouterr().out  # what the trainer prints as it starts
     assert [sorted(p.name for p in (tmp_path / f"seed-{seed}").iterdir()) for seed in (0, 1)] == [[runs[0].name],
                                                                                                  [runs[1].name]]
