@@ -24,8 +24,7 @@ from eval.report import PROBABILITIES, error_rates
 # Columns of the table: the method's top-1, and ten patches' top-5.
 COLUMNS = {"center": "centre", "tenpatch_probabilities": "ten patches", "whole_image": "whole image",
            "tenpatch_and_whole": "ten patches + whole"}
-
-
+# What eval/report.save_probabilities writes.
 FIELDS = {"dataset", "checkpoint", "checkpoint_sha256", "classes", "labels", "methods"}
 
 
@@ -37,7 +36,7 @@ def load_member(folder: Path) -> dict:
     path = folder / PROBABILITIES
     if not path.is_file():
         raise EnsembleError(f"{folder}: no {PROBABILITIES}; run //eval:tenpatch -- --run {folder} first "
-                            "(evaluations before it kept probabilities have none)")
+                            "(reports written before commit 78c6b7a have none)")
     try:
         member = torch.load(path, weights_only=True)
     except Exception as error:  # a truncated or foreign file: torch raises many kinds
@@ -89,7 +88,8 @@ def ensemble(folders: list[Path]) -> dict:
 def table(result: dict) -> str:
     def row(name: str, methods: dict) -> str:
         cells = [f"{100 * (1 - methods[m]['top1_error']):.2f}%" for m in COLUMNS]
-        return f"| {name} | " + " | ".join(cells) + f" | {100 * (1 - methods['tenpatch_probabilities']['top5_error']):.2f}% |"
+        cells.append(f"{100 * (1 - methods['tenpatch_probabilities']['top5_error']):.2f}%")
+        return f"| {name} | " + " | ".join(cells) + " |"
 
     lines = [f"# Ensemble of {len(result['members'])} models on {result['dataset']} ({result['images']} images)", "",
              "| model | " + " | ".join(f"{c} top-1" for c in COLUMNS.values()) + " | ten patches top-5 |",

@@ -13,7 +13,8 @@ network's adaptive pooling takes any size), alone and added to the ten patches.
 
 Writes tenpatch.json, tenpatch.md, confusion.txt and confusion.png into the run folder
 (or beside the checkpoint, or --out) and prints the summary; probabilities.pt keeps every
-image's class probabilities per method, which //eval:ensemble averages over models.
+image's class probabilities per method (fp16: 0.5 GB for ImageNet's 50,000 images, 0.4 MB
+for Imagenette's 3,925), which //eval:ensemble averages over models.
 """
 import argparse
 import os
@@ -28,7 +29,8 @@ from data.batches import BatchLoader
 from data.cache import CacheError, open_split
 from data.datasets import DATASETS, DataError
 from eval.loading import CHECKPOINTS, checkpoint_path, load_trained
-from eval.report import PROBABILITIES, confusion_matrix, error_rates, save_probabilities, write_confusion_png, write_reports
+from eval.report import (PROBABILITIES, confusion_matrix, error_rates, save_probabilities, write_confusion_png,
+                         write_reports)
 from data.preprocess import prepare_cache
 from train.checkpoint import CheckpointError
 from train.device import autocast_context, pick_device
@@ -54,7 +56,8 @@ def ten_patch_logits(model, loader: BatchLoader, augmenter: Augmenter, device, a
     return torch.cat(patch_logits), torch.cat(whole_logits), torch.cat(all_labels)
 
 
-def evaluate(args: argparse.Namespace) -> dict:
+def evaluate(args: argparse.Namespace) -> tuple[dict, dict]:
+    """The report, and every image's label and class probabilities per method."""
     device = pick_device(args.device)
     path = checkpoint_path(args.run, args.checkpoint, args.which)
     trained = load_trained(path, device)

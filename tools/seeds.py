@@ -10,7 +10,8 @@ kept in RUN/tenpatch-<which>/ and redone only when the checkpoint is newer or th
 lacks a column). Writes OUT/seeds.md, a row per seed and then the mean and the
 lowest-highest of centre-crop and ten-patch top-1 and top-5 and of ten patches with the
 whole image added, then the seeds as one ensemble (their probabilities averaged, as the
-paper averaged its CNNs: //eval:ensemble), and OUT/seeds.png, the seeds as a band against minutes and epoch-equivalents.
+paper averaged its CNNs: //eval:ensemble), and OUT/seeds.png, the seeds as a band against
+minutes and epoch-equivalents.
 """
 import argparse
 import json

@@ -22,7 +22,8 @@ def test_seeds_train_evaluate_and_sum_up_and_a_rerun_redoes_nothing(tmp_path, mo
     assert f"**{sum(tenpatch) / 2:.1f}%**" == lines[4].split("|")[3].strip()
     assert f"{min(tenpatch):.1f}-{max(tenpatch):.1f}%" == lines[5].split("|")[3].strip()
     averaged = ensemble([run / "tenpatch-best" for run in runs])["ensemble"]["tenpatch_probabilities"]["top1_error"]
-    assert lines[6].startswith("| ensemble of the 2 |") and lines[6].split("|")[3].strip() == f"{100 * (1 - averaged):.1f}%"
+    assert lines[6].startswith("| ensemble of the 2 |")
+    assert lines[6].split("|")[3].strip() == f"{100 * (1 - averaged):.1f}%"
     assert (tmp_path / "seeds.png").read_bytes()[:4] == b"\x89PNG"
     evaluated_at = [(run / "tenpatch-best" / "tenpatch.json").stat().st_mtime for run in runs]
     capsys.readouterr()
