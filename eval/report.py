@@ -54,8 +54,8 @@ def write_reports(result: dict, out: Path) -> str:
 
 
 def save_probabilities(result: dict, outputs: dict, path: Path) -> None:
-    """In fp16: ImageNet's 50,000 x 1,000 are 100 MB a method, and a rounding of about 1e-3
-    of a probability can only reorder near-ties."""
+    """In fp16: ImageNet's 50,000 x 1,000 are 100 MB a method (2 bytes each), and a rounding of
+    about 1e-3 of a probability can only reorder near-ties."""
     torch.save({
         "dataset": result["dataset"],
         "checkpoint": result["checkpoint"],

@@ -31,16 +31,25 @@ COLUMNS = [("center", "top1_error", "centre top-1"), ("tenpatch_probabilities", 
            ("tenpatch_and_whole", "top1_error", "ten patches + whole image top-1")]
 
 
+def up_to_date(out: Path, weights: Path) -> bool:
+    """Whether out/ holds an evaluation of these weights by an //eval:tenpatch that reported every
+    method of the table and kept its probabilities (for the ensemble row)."""
+    report = out / "tenpatch.json"
+    if not report.exists() or not (out / PROBABILITIES).exists():
+        return False
+    if weights.exists() and report.stat().st_mtime < weights.stat().st_mtime:
+        return False
+    methods = json.loads(report.read_text())["methods"]
+    return all(method in methods for method, _, _ in COLUMNS)
+
+
 def evaluated(run_dir: Path, which: str) -> dict:
-    """The ten-patch result of the run's checkpoint, evaluated now unless already done for this file
-    (by an //eval:tenpatch that reported every method of the table and kept its probabilities)."""
+    """The ten-patch result of the run's checkpoint, evaluated now unless up to date."""
     out = run_dir / f"tenpatch-{which}"
-    report, weights = out / "tenpatch.json", run_dir / f"{which}.pt"
-    if (not report.exists() or not (out / PROBABILITIES).exists() or (weights.exists() and report.stat().st_mtime < weights.stat().st_mtime)
-            or any(method not in json.loads(report.read_text())["methods"] for method, _, _ in COLUMNS)):
+    if not up_to_date(out, run_dir / f"{which}.pt"):
         if tenpatch.main([f"--run={run_dir}", f"--which={which}", f"--out={out}", "--quiet"]) != 0:
             raise RunError(f"the ten-patch evaluation of {run_dir} failed (see above)")
-    return json.loads(report.read_text())
+    return json.loads((out / "tenpatch.json").read_text())
 
 
 def table(results: list[tuple[int, Path, list[dict], dict]], averaged: dict) -> str:
@@ -80,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"seed {seed}", flush=True)
             run_dir = train_to_end(args.out / f"seed-{seed}", [*trainer_args, f"--seed={seed}"])
             results.append((seed, run_dir, read_run(run_dir)[1], evaluated(run_dir, args.which)))
-        averaged = ensemble.ensemble([run_dir / f"tenpatch-{args.which}" for _, run_dir, _, _ in results])["ensemble"]
+        members = [run_dir / f"tenpatch-{args.which}" for _, run_dir, _, _ in results]
+        averaged = ensemble.ensemble(members)["ensemble"]
     except (RunError, ensemble.EnsembleError) as error:
         print(f"seeds: error: {error}", file=sys.stderr)
         return 2
