@@ -1,18 +1,28 @@
-"""--recipe fast: its settings, each still a flag of its own, and its per-step learning rate."""
+"""The recipes: their settings, each still a flag of its own, and the per-step learning rate."""
 import sys
 
 import pytest
 
 from train.alexnet import step_lr
+from train import resolution
 from train.config import RECIPES, parse_config
 
 
-def test_fast_recipe_sets_its_values_and_given_flags_win():
-    fast = parse_config(["--recipe=fast", "--dataset=sample"], "")
-    assert {key: getattr(fast, key) for key in RECIPES["fast"]} == RECIPES["fast"]
-    assert parse_config(["--dataset=sample", "--lr=0.05", "--recipe=fast"], "").lr == 0.05
+def test_each_recipe_sets_its_values_and_given_flags_win():
+    for name, knobs in RECIPES.items():
+        config = parse_config([f"--recipe={name}", "--dataset=sample"], "")
+        assert {key: getattr(config, key) for key in knobs} == knobs
+        assert parse_config(["--dataset=sample", "--lr=0.05", f"--recipe={name}"], "").lr == 0.05
     paper = parse_config(["--dataset=sample"], "")
     assert (paper.recipe, paper.schedule, paper.label_smoothing, paper.res_schedule) == ("paper", "plateau", 0.0, "")
+
+
+def test_the_recipes_compute_in_epoch_equivalents():
+    def cost(name):
+        config = parse_config([f"--recipe={name}", "--dataset=imagenette"], "")
+        return resolution.epoch_equivalents(resolution.parse(config.res_schedule), config.epochs)
+
+    assert (cost("paper"), round(cost("fast"), 1), round(cost("long"), 1)) == (60, 12.9, 38.6)
 
 
 def test_linear_schedule_warms_up_then_falls_to_zero_at_the_last_step():
