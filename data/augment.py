@@ -11,7 +11,7 @@ on the CPU or the GPU.
   eigenvectors of the RGB covariance, a_i ~ N(0, 0.1) per image, and s_i the
   standard deviation along each eigenvector (the square root of its eigenvalue), in
   the 0-255 units the statistics were computed in. The paper writes "eigenvalues";
-  their square roots are what keeps the noise in pixel units (about 6 levels along
+  their square roots are what keeps the noise in pixel units (about 12 levels along
   the first component for Imagenette, as in the widely used fb.resnet.torch values),
   where eigenvalues themselves (pixel^2) would add hundreds of levels.
 - Optional brightness jitter and scale-and-crop, which the blog tried.

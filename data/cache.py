@@ -6,7 +6,7 @@
     CACHE/train/sources.tsv   relative path, sha256 and label of every source image
     CACHE/train/manifest.json format version, dataset, source folder, classes, counts,
                               skipped files; written last, so its presence means complete
-    CACHE/stats.json, CACHE/mean_image.npy   pixel statistics of the train split
+    CACHE/stats.json          pixel statistics of the train split: channel mean and std, RGB PCA
 
 A split is built in SPLIT.partial and renamed when complete: a folder without a
 manifest is never read as a cache.
@@ -87,19 +87,17 @@ def read_stats(cache_dir: str | Path) -> dict:
     return json.loads(path.read_text())
 
 
-def pixel_stats(images: np.ndarray, chunk: int = 256) -> tuple[dict, np.ndarray]:
-    """Per-channel mean/std, the RGB covariance's eigen-decomposition and the mean image.
-
-    Everything is in pixel units (0-255), the units in which PCA lighting adds its noise.
+def pixel_stats(images: np.ndarray, chunk: int = 256) -> dict:
+    """Per-channel mean/std and the RGB covariance's eigen-decomposition, in pixel units (0-255),
+    the units in which PCA lighting adds its noise. (The paper subtracts the mean image; the
+    trainer normalises by channel mean and std, so no mean image is kept.)
     """
     n = len(images)
     if n == 0:
         raise CacheError("cannot compute statistics of an empty split")
-    mean_image = np.zeros(images.shape[1:], np.float64)
     sums, outer = np.zeros(3), np.zeros((3, 3))
     for start in range(0, n, chunk):
         block = np.asarray(images[start : start + chunk], dtype=np.float64)
-        mean_image += block.sum(axis=0)
         pixels = block.reshape(-1, 3)
         sums += pixels.sum(axis=0)
         outer += pixels.T @ pixels
@@ -115,4 +113,4 @@ def pixel_stats(images: np.ndarray, chunk: int = 256) -> tuple[dict, np.ndarray]
         "eigenvalues": eigenvalues[order].tolist(),
         "eigenvectors": eigenvectors[:, order].tolist(),  # columns are the eigenvectors
     }
-    return stats, (mean_image / n).astype(np.float32)
+    return stats

@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from data import jpeg_cache, turbo
 from data.cache import FORMAT_VERSION
-from data.datasets import DataError, Extent, Split, read_image_bytes
+from data.folders import DataError, Extent, Split, read_image_bytes
 from data.decode import SIZE, BadImage, load_256
 
 CHUNK = 256

@@ -1,11 +1,7 @@
-"""Where each --dataset lives, and how its folders become (path, label) lists.
+"""Where each --dataset lives (downloaded on first use where it can be), and its splits.
 
-Every dataset is a train/<class>/* and val/<class>/* tree, except ImageNet, which is
-also read from its official archives or Kaggle's copy (data/imagenet.py). Classes are
-the sorted folder names (WordNet ids for Imagenette and ImageNet), so a class keeps its
-index across machines, and each ImageNet WordNet id gets its readable name from
-imagenet_classes.txt (timm's ILSVRC-2012 synset and lemma lists, in the format of the
-LOC_synset_mapping.txt that ships with Kaggle's copy).
+Every dataset is a train/<class>/* and val/<class>/* tree (data/folders.py), except
+ImageNet, which is also read from its official archives or Kaggle's copy (data/imagenet.py).
 
     split = load_split("folder", "train", data_dir="…/imagenette2-224sq")
     split.paths[0], split.labels[0], split.names[split.labels[0]]
@@ -14,10 +10,10 @@ import os
 import socket
 import tarfile
 import urllib.error
-from dataclasses import dataclass
 from pathlib import Path
 
-IMAGE_EXTENSIONS = (".jpeg", ".jpg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+from data import imagenet
+from data.folders import DataError, Split, list_split
 
 # The fast.ai archives; md5 sums as torchvision.datasets.Imagenette checks them.
 IMAGENETTE_ARCHIVES = {
@@ -36,45 +32,8 @@ DATASETS = (*IMAGENETTE_ARCHIVES, "imagenet", "folder", "sample")
 
 # The committed sample travels beside this module (in Bazel's runfiles tree too).
 SAMPLE_DIR = Path(__file__).parent / "sample"
-IMAGENET_CLASSES = Path(__file__).parent / "imagenet_classes.txt"
 
 DEFAULT_DATA_DIR = Path(os.environ.get("ALEXNET_DATA", Path.home() / ".cache" / "alexnet" / "data"))
-
-
-class DataError(Exception):
-    """Bad or missing data; the message says what is wrong and what to do."""
-
-
-# Where an image's bytes are inside an archive: (archive file, byte offset, size).
-Extent = tuple[str, int, int]
-
-
-@dataclass(frozen=True)
-class Split:
-    paths: list[Path]  # each image's file, or ARCHIVE/member for an image inside an archive
-    labels: list[int]
-    classes: list[str]  # folder names (WordNet ids), sorted: index i is label i
-    names: list[str]  # human-readable name of each class
-    extents: list[Extent] | None = None  # for images read in place from archives
-
-    def __len__(self) -> int:
-        return len(self.paths)
-
-    def location(self, index: int) -> tuple[Path, Extent | None]:
-        return self.paths[index], self.extents[index] if self.extents else None
-
-
-def read_image_bytes(path: Path, extent: Extent | None = None) -> bytes:
-    """A file's bytes, or an archive member's, read in place without unpacking anything."""
-    if extent is None:
-        return Path(path).read_bytes()
-    archive, offset, size = extent
-    with open(archive, "rb") as file:
-        file.seek(offset)
-        data = file.read(size)
-    if len(data) != size:
-        raise OSError(f"{archive} ends before {path}'s {size} bytes at offset {offset}")
-    return data
 
 
 def dataset_root(dataset: str, data_dir: str | Path | None = None, download: bool = True) -> Path:
@@ -149,58 +108,10 @@ def safe_extract(archive: Path, target: Path) -> None:
     partial.rmdir()
 
 
-def read_synset_mapping(path: Path) -> dict[str, str]:
-    """WordNet id -> first lemma, from lines like "n01440764 tench, Tinca tinca"."""
-    names = {}
-    for line in path.read_text().splitlines():
-        wnid, _, label = line.partition(" ")
-        names[wnid] = label.split(",")[0].strip()
-    return names
-
-
-def class_names(classes: list[str], root: Path) -> list[str]:
-    """Readable names: ImageNet's for WordNet ids (a LOC_synset_mapping.txt in or beside root
-    first), else the folder name."""
-    names = read_synset_mapping(IMAGENET_CLASSES)
-    for mapping in (root / "LOC_synset_mapping.txt", root.parent / "LOC_synset_mapping.txt"):
-        if mapping.is_file():
-            names.update(read_synset_mapping(mapping))
-    return [names.get(c, c) for c in classes]
-
-
-def class_folders(root: Path, split: str) -> list[str]:
-    """The sorted class folders of root/split, without listing their images."""
-    folder = root / split
-    if not folder.is_dir():
-        raise DataError(f"{folder} does not exist; expected {root}/{split}/<class>/<image> folders")
-    classes = sorted(entry.name for entry in folder.iterdir() if entry.is_dir())
-    if len(classes) < 2:
-        raise DataError(f"{folder} holds {len(classes)} class folder(s); a classifier needs at least 2")
-    return classes
-
-
-def list_split(root: Path, split: str) -> Split:
-    """Lists root/split/<class>/<image> with sorted classes; errors name what is missing."""
-    folder = root / split
-    classes = class_folders(root, split)
-    paths, labels = [], []
-    for label, name in enumerate(classes):
-        images = sorted(
-            p for p in (folder / name).iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS
-        )
-        if not images:
-            raise DataError(f"class folder {folder / name} has no images ({', '.join(IMAGE_EXTENSIONS)})")
-        paths += images
-        labels += [label] * len(images)
-    return Split(paths, labels, classes, class_names(classes, root))
-
-
 def load_split(dataset: str, split: str, data_dir: str | Path | None = None, download: bool = True) -> Split:
     if split not in ("train", "val"):
         raise DataError(f"split must be 'train' or 'val', got {split!r}")
     root = dataset_root(dataset, data_dir, download)
     if dataset == "imagenet":
-        from data import imagenet  # it builds on this module
-
         return imagenet.load_split(root, split)
     return list_split(root, split)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from data.datasets import DataError, dataset_root, load_split, safe_extract
+from data.datasets import dataset_root, load_split, safe_extract
+from data.folders import DataError
 
 
 def test_sample_has_ten_imagenette_classes_in_wnid_order():

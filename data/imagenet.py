@@ -20,7 +20,7 @@ import tarfile
 from functools import lru_cache
 from pathlib import Path
 
-from data.datasets import DataError, Split, class_folders, class_names, list_split
+from data.folders import DataError, Split, class_folders, class_names, list_split
 
 TRAIN_TAR, VAL_TAR, DEVKIT = "ILSVRC2012_img_train.tar", "ILSVRC2012_img_val.tar", "ILSVRC2012_devkit_t12.tar.gz"
 # torchvision.datasets.ImageNet's md5 of the official devkit; the 138 GB and 6.3 GB archives

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from data import imagenet, preprocess
-from data.datasets import DataError, load_split, read_image_bytes
+from data.datasets import load_split
+from data.folders import DataError, read_image_bytes
 from tools import imagenet_miniature
 
 LAYOUTS = ("archives", "kaggle", "folders")

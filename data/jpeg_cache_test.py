@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from data import preprocess
+from data import prepare, preprocess
 from data.batches import BatchLoader
 from data.cache import CacheError, open_split, read_stats
 from data.jpeg_cache import JpegImages
@@ -49,7 +49,7 @@ def test_stats_of_both_formats_agree(caches):
 
 def test_a_cache_of_the_other_format_is_refused_by_name(caches):
     with pytest.raises(CacheError, match="holds a uint8 cache, not jpeg.*--cache-format uint8"):
-        preprocess.prepare_cache("sample", None, str(caches["uint8"]), cache_format="jpeg")
+        prepare.prepare_cache("sample", None, str(caches["uint8"]), cache_format="jpeg")
 
 
 if __name__ == "__main__":

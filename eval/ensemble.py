@@ -19,13 +19,11 @@ from pathlib import Path
 
 import torch
 
-from eval.report import PROBABILITIES, error_rates
+from eval import methods
+from eval.methods import PROBABILITIES, ProbabilitiesError, error_rates, load_probabilities
 
-# Columns of the table: the method's top-1, and ten patches' top-5.
-COLUMNS = {"center": "centre", "tenpatch_probabilities": "ten patches", "whole_image": "whole image",
-           "tenpatch_and_whole": "ten patches + whole"}
-# What eval/report.save_probabilities writes.
-FIELDS = {"dataset", "checkpoint", "checkpoint_sha256", "classes", "labels", "methods"}
+# Columns of the table: each method's top-1, then ten patches' top-5.
+COLUMNS = (methods.CENTER, methods.TENPATCH, methods.WHOLE, methods.TENPATCH_AND_WHOLE)
 
 
 class EnsembleError(Exception):
@@ -38,12 +36,9 @@ def load_member(folder: Path) -> dict:
         raise EnsembleError(f"{folder}: no {PROBABILITIES}; run //eval:tenpatch -- --run {folder} first "
                             "(reports written before commit 78c6b7a have none)")
     try:
-        member = torch.load(path, weights_only=True)
-    except Exception as error:  # a truncated or foreign file: torch raises many kinds
-        raise EnsembleError(f"{path}: cannot be read ({error})") from error
-    if not isinstance(member, dict) or not FIELDS <= member.keys():
-        raise EnsembleError(f"{path}: not a probabilities file of //eval:tenpatch")
-    return member
+        return load_probabilities(path)
+    except ProbabilitiesError as error:
+        raise EnsembleError(str(error)) from None
 
 
 def check_comparable(folders: list[Path], members: list[dict]) -> None:
@@ -86,13 +81,13 @@ def ensemble(folders: list[Path]) -> dict:
 
 
 def table(result: dict) -> str:
-    def row(name: str, methods: dict) -> str:
-        cells = [f"{100 * (1 - methods[m]['top1_error']):.2f}%" for m in COLUMNS]
-        cells.append(f"{100 * (1 - methods['tenpatch_probabilities']['top5_error']):.2f}%")
+    def row(name: str, rates: dict) -> str:
+        cells = [f"{100 * (1 - rates[m]['top1_error']):.2f}%" for m in COLUMNS]
+        cells.append(f"{100 * (1 - rates[methods.TENPATCH]['top5_error']):.2f}%")
         return f"| {name} | " + " | ".join(cells) + " |"
 
     lines = [f"# Ensemble of {len(result['members'])} models on {result['dataset']} ({result['images']} images)", "",
-             "| model | " + " | ".join(f"{c} top-1" for c in COLUMNS.values()) + " | ten patches top-5 |",
+             "| model | " + " | ".join(f"{methods.LABELS[c][1]} top-1" for c in COLUMNS) + " | ten patches top-5 |",
              "|---" * (len(COLUMNS) + 2) + "|"]
     lines += [row(f"`{m['folder']}`", m["methods"]) for m in result["members"]]
     lines.append(row("**average of their probabilities**", result["ensemble"]))

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from eval import ensemble, tenpatch
-from eval.report import PROBABILITIES, error_rates, save_probabilities
+from eval import ensemble, methods, tenpatch
+from eval.methods import PROBABILITIES, error_rates, save_probabilities
 from train.alexnet import main as train
 
 
@@ -66,12 +66,11 @@ def test_averaging_probabilities_rights_what_each_member_gets_wrong(tmp_path):
     for name, probabilities in members.items():
         (tmp_path / name).mkdir()
         scores = torch.tensor(probabilities)
-        result = {"dataset": "made-up", "checkpoint": name, "checkpoint_sha256": name, "classes": ["x", "y", "z"]}
-        save_probabilities(result, {"labels": labels, "probabilities": {m: scores for m in ensemble.COLUMNS}},
-                           tmp_path / name / PROBABILITIES)
+        save_probabilities(tmp_path / name / PROBABILITIES, labels, {m: scores for m in ensemble.COLUMNS},
+                           dataset="made-up", checkpoint=name, checkpoint_sha256=name, classes=["x", "y", "z"])
     result = ensemble.ensemble([tmp_path / "a", tmp_path / "b"])
-    assert [m["methods"]["center"]["top1_error"] for m in result["members"]] == [0.5, 0.75]
-    assert result["ensemble"]["center"]["top1_error"] == 0.25
+    assert [m["methods"][methods.CENTER]["top1_error"] for m in result["members"]] == [0.5, 0.75]
+    assert result["ensemble"][methods.CENTER]["top1_error"] == 0.25
 
 
 def test_the_same_checkpoint_twice_is_refused(runs, tmp_path, capsys):

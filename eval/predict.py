@@ -19,7 +19,7 @@ from data.augment import AugmentConfig, Augmenter
 from data.decode import BadImage
 from eval.loading import CHECKPOINTS, checkpoint_path, load_trained
 from train.checkpoint import CheckpointError
-from train.device import pick_device
+from train.device import DeviceError, pick_device
 
 
 @torch.no_grad()
@@ -38,10 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--which", choices=CHECKPOINTS, default="best")
     parser.add_argument("--device", default="auto")
     args = parser.parse_args(argv)
-    device = pick_device(args.device)
     try:
+        device = pick_device(args.device)
         trained = load_trained(checkpoint_path(args.run, args.checkpoint, args.which), device)
-    except CheckpointError as error:
+    except (CheckpointError, DeviceError) as error:
         print(f"predict: error: {error}", file=sys.stderr)
         return 2
     augmenter = Augmenter(trained.stats, AugmentConfig(), device)

@@ -4,17 +4,7 @@ from pathlib import Path
 
 import torch
 
-# Every validation image's class probabilities per method, for //eval:ensemble.
-PROBABILITIES = "probabilities.pt"
-
-
-def error_rates(scores: torch.Tensor, labels: torch.Tensor) -> dict:
-    top5 = scores.topk(min(5, scores.shape[1]), dim=1).indices
-    return {
-        "top1_error": 1 - (top5[:, 0] == labels).float().mean().item(),
-        "top5_error": 1 - (top5 == labels[:, None]).any(1).float().mean().item(),
-    }
-
+from eval.methods import LABELS
 
 def confusion_matrix(predicted: torch.Tensor, labels: torch.Tensor, classes: int) -> torch.Tensor:
     """(classes, classes): row = true class, column = predicted class."""
@@ -31,10 +21,6 @@ def write_reports(result: dict, out: Path) -> str:
     rows = [" " * width + " " + " ".join(f"{i:>5d}" for i in range(len(per_class)))]
     rows += [f"{name:>{width}s} " + " ".join(f"{int(v):5d}" for v in row) for name, row in zip(result["names"], confusion)]
     (out / "confusion.txt").write_text("rows: true class, columns: predicted class index\n" + "\n".join(rows) + "\n")
-    labels = {"center": "centre crop", "tenpatch_probabilities": "ten-patch, averaged probabilities",
-              "tenpatch_logits": "ten-patch, averaged logits",
-              "whole_image": "whole 256 image and its mirror, averaged probabilities",
-              "tenpatch_and_whole": "ten patches and the two whole images, averaged probabilities"}
     lines = [
         f"# Ten-patch evaluation: {result['model']} on {result['dataset']}",
         "",
@@ -45,25 +31,12 @@ def write_reports(result: dict, out: Path) -> str:
     ]
     for name, rates in result["methods"].items():
         mark = " (default)" if name == result["default"] else ""
-        lines.append(f"| {labels[name]}{mark} | {100 * rates['top1_error']:.2f}% | {100 * rates['top5_error']:.2f}% |")
+        lines.append(f"| {LABELS[name][0]}{mark} | {100 * rates['top1_error']:.2f}% | {100 * rates['top5_error']:.2f}% |")
     lines += ["", "| class | accuracy |", "|---|---|"]
     lines += [f"| {name} | {100 * accuracy:.1f}% |" for name, accuracy in result["per_class_accuracy"].items()]
     summary = "\n".join(lines) + "\n"
     (out / "tenpatch.md").write_text(summary)
     return summary
-
-
-def save_probabilities(result: dict, outputs: dict, path: Path) -> None:
-    """In fp16: ImageNet's 50,000 x 1,000 are 100 MB a method (2 bytes each), and a rounding of
-    about 1e-3 of a probability can only reorder near-ties."""
-    torch.save({
-        "dataset": result["dataset"],
-        "checkpoint": result["checkpoint"],
-        "checkpoint_sha256": result["checkpoint_sha256"],
-        "classes": result["classes"],
-        "labels": outputs["labels"],
-        "methods": {name: scores.half() for name, scores in outputs["probabilities"].items()},
-    }, path)
 
 
 def write_confusion_png(result: dict, path: Path) -> None:

@@ -27,13 +27,14 @@ from tqdm import tqdm
 from data.augment import AugmentConfig, Augmenter
 from data.batches import BatchLoader
 from data.cache import CacheError, open_split
-from data.datasets import DATASETS, DataError
+from data.datasets import DATASETS
+from data.folders import DataError
 from eval.loading import CHECKPOINTS, checkpoint_path, load_trained
-from eval.report import (PROBABILITIES, confusion_matrix, error_rates, save_probabilities, write_confusion_png,
-                         write_reports)
-from data.preprocess import prepare_cache
+from data.prepare import prepare_cache
+from eval import methods
+from eval.report import confusion_matrix, write_confusion_png, write_reports
 from train.checkpoint import CheckpointError
-from train.device import autocast_context, pick_device
+from train.device import DeviceError, autocast_context, pick_device
 
 
 def view_logits(model, views: torch.Tensor, autocast) -> torch.Tensor:
@@ -56,34 +57,35 @@ def ten_patch_logits(model, loader: BatchLoader, augmenter: Augmenter, device, a
     return torch.cat(patch_logits), torch.cat(whole_logits), torch.cat(all_labels)
 
 
-def evaluate(args: argparse.Namespace) -> tuple[dict, dict]:
-    """The report, and every image's label and class probabilities per method."""
-    device = pick_device(args.device)
-    path = checkpoint_path(args.run, args.checkpoint, args.which)
+def evaluate(path: Path, dataset: str | None = None, data_dir: str | None = None, cache_dir: str | None = None,
+             average: str = "probabilities", batch_size: int = 32, device: str = "auto", precision: str = "auto",
+             quiet: bool = False) -> tuple[dict, dict]:
+    """The report of the checkpoint at path, and every image's label and class probabilities per
+    method. dataset and its folders default to those the model was trained on."""
+    device = pick_device(device)
     trained = load_trained(path, device)
     saved = trained.config
-    dataset = args.dataset or saved["dataset"]
-    cache_dir = args.cache_dir or (None if args.dataset else saved["cache_dir"])
-    cache = prepare_cache(dataset, args.data_dir or saved["data_dir"], cache_dir, args.quiet,
-                          saved.get("cache_format", "uint8"))
+    cache_dir = cache_dir or (None if dataset else saved["cache_dir"])
+    dataset = dataset or saved["dataset"]
+    cache = prepare_cache(dataset, data_dir or saved["data_dir"], cache_dir, quiet, saved.get("cache_format", "uint8"))
     val = open_split(cache / "val")
     if val.classes != trained.classes:
         raise DataError(f"the validation classes ({len(val.classes)}: {val.classes[:3]}...) differ from the "
                         f"checkpoint's ({len(trained.classes)}: {trained.classes[:3]}...)")
     augmenter = Augmenter(trained.stats, AugmentConfig(), device)
-    loader = BatchLoader(val, args.batch_size, shuffle=False, drop_last=False)
-    autocast, _, _ = autocast_context(args.precision, device)
-    logits, whole, labels = ten_patch_logits(trained.model, loader, augmenter, device, autocast, args.quiet)
+    loader = BatchLoader(val, batch_size, shuffle=False, drop_last=False)
+    autocast, _, _ = autocast_context(precision, device)
+    logits, whole, labels = ten_patch_logits(trained.model, loader, augmenter, device, autocast, quiet)
     # Every method as class probabilities (a softmax keeps the logits' ranking), so that
     # //eval:ensemble can average them over models as the paper averaged its CNNs.
     scores = {
-        "center": logits[:, 4].softmax(-1),
-        "tenpatch_probabilities": logits.softmax(-1).mean(1),
-        "tenpatch_logits": logits.mean(1).softmax(-1),
-        "whole_image": whole.softmax(-1).mean(1),
-        "tenpatch_and_whole": torch.cat([logits, whole], 1).softmax(-1).mean(1),
+        methods.CENTER: logits[:, 4].softmax(-1),
+        methods.TENPATCH: logits.softmax(-1).mean(1),
+        methods.TENPATCH_LOGITS: logits.mean(1).softmax(-1),
+        methods.WHOLE: whole.softmax(-1).mean(1),
+        methods.TENPATCH_AND_WHOLE: torch.cat([logits, whole], 1).softmax(-1).mean(1),
     }
-    default = "tenpatch_" + args.average
+    default = methods.TENPATCH if average == "probabilities" else methods.TENPATCH_LOGITS
     return {
         "checkpoint": str(path),
         "checkpoint_sha256": trained.sha256,
@@ -91,11 +93,21 @@ def evaluate(args: argparse.Namespace) -> tuple[dict, dict]:
         "dataset": dataset,
         "images": len(labels),
         "default": default,
-        "methods": {name: error_rates(score, labels) for name, score in scores.items()},
+        "methods": {name: methods.error_rates(score, labels) for name, score in scores.items()},
         "classes": trained.classes,
         "names": trained.names,
         "confusion": confusion_matrix(scores[default].argmax(1), labels, len(trained.classes)).tolist(),
     }, {"labels": labels, "probabilities": scores}
+
+
+def write(result: dict, outputs: dict, out: Path) -> str:
+    """The reports, the confusion picture and the probabilities file into out; the Markdown summary."""
+    out.mkdir(parents=True, exist_ok=True)
+    summary = write_reports(result, out)
+    methods.save_probabilities(out / methods.PROBABILITIES, outputs["labels"], outputs["probabilities"],
+                               **{key: result[key] for key in methods.PROBABILITY_FIELDS if key in result})
+    write_confusion_png(result, out / "confusion.png")
+    return summary
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,16 +130,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.batch_size < 1:
         parser.error(f"--batch-size must be at least 1, got {args.batch_size}")
     try:
-        result, outputs = evaluate(args)
-    except (DataError, CacheError, CheckpointError) as error:
+        path = checkpoint_path(args.run, args.checkpoint, args.which)
+        result, outputs = evaluate(path, args.dataset, args.data_dir, args.cache_dir, args.average, args.batch_size,
+                                   args.device, args.precision, args.quiet)
+    except (DataError, CacheError, CheckpointError, DeviceError) as error:
         print(f"tenpatch: error: {error}", file=sys.stderr)
         return 2
-    out = Path(args.out or Path(result["checkpoint"]).parent)
-    out.mkdir(parents=True, exist_ok=True)
-    summary = write_reports(result, out)
-    save_probabilities(result, outputs, out / PROBABILITIES)
-    write_confusion_png(result, out / "confusion.png")
-    print(summary)
+    print(write(result, outputs, Path(args.out or path.parent)))
     return 0
 
 

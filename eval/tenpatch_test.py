@@ -1,5 +1,6 @@
 """Ten-patch evaluation and prediction on a model trained on the sample."""
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -10,7 +11,8 @@ import torch
 from data.datasets import load_split
 from eval import predict, tenpatch
 from eval.loading import latest_run
-from eval.report import confusion_matrix, error_rates
+from eval.methods import error_rates
+from eval.report import confusion_matrix
 from train.alexnet import main as train
 
 
@@ -51,8 +53,12 @@ def test_reports_and_confusion_matrix_are_written(run):
     assert sum(map(sum, confusion)) == 80 and len(confusion) == 10
 
 
-def test_newest_run_is_the_default(run):
-    assert latest_run(run.parent) == run
+def test_newest_run_is_the_default(run, tmp_path):
+    for name, written_at in (("a-newer", 2_000_000_000), ("z-older", 1_000_000_000)):  # not by name: by time
+        (tmp_path / name).mkdir()
+        shutil.copy(run / "last.pt", tmp_path / name / "last.pt")
+        os.utime(tmp_path / name / "last.pt", (written_at, written_at))
+    assert latest_run(tmp_path) == tmp_path / "a-newer"
 
 
 def test_error_rates_count_top1_and_top5_hits():

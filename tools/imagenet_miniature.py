@@ -29,7 +29,8 @@ import numpy as np
 from PIL import Image
 from scipy import io as matlab
 
-from data.datasets import IMAGE_EXTENSIONS, IMAGENET_CLASSES, SAMPLE_DIR
+from data.datasets import SAMPLE_DIR
+from data.folders import IMAGE_EXTENSIONS, IMAGENET_CLASSES
 from data.imagenet import DEVKIT, KAGGLE, TRAIN_TAR, VAL_TAR
 
 INTERNAL_SYNSETS = 8  # non-leaf synsets in meta.mat, which parsers must leave out

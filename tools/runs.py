@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 
 from train import alexnet
+from train.config import given_flags
+from train.run_folder import DIVERGED
 
 
 class RunError(Exception):
@@ -32,7 +34,7 @@ def read_run(folder: Path) -> tuple[dict, list[dict]]:
 
 def diverged(run_dir: Path) -> str | None:
     """Why the run stopped on a loss that was no longer finite, or None if it did not."""
-    marker = run_dir / alexnet.DIVERGED
+    marker = run_dir / DIVERGED
     return marker.read_text().strip() if marker.is_file() else None
 
 
@@ -40,36 +42,35 @@ def train_to_end(folder: Path, trainer_args: list[str], allow_diverged: bool = F
     """The run folder under folder, trained to its last epoch: skipped if done, resumed if cut short.
     A run that diverged is done too (a resume would replay it), but only a caller that allows
     it, a learning-rate sweep, gets it back; for the rest it is an error."""
-    def outcome(run_dir: Path, failed: str) -> Path:
-        if diverged(run_dir) is None:
-            raise RunError(failed)
-        if not allow_diverged:
-            raise RunError(f"{run_dir} diverged: {diverged(run_dir)}")
-        return run_dir
-
     def newest() -> Path | None:
         runs = sorted(p for p in folder.glob("*") if (p / "config.json").exists())
         return runs[-1] if runs else None
 
+    def train(flags: list[str]) -> Path:
+        try:
+            alexnet.train(given_flags([*flags, "--quiet"]))
+        except alexnet.ERRORS as error:
+            run_dir = newest()
+            if run_dir is None or diverged(run_dir) is None:
+                raise RunError(f"training in {folder} failed: {error}") from None
+            if not allow_diverged:
+                raise RunError(f"{run_dir} diverged: {diverged(run_dir)}") from None
+        return newest()
+
     run_dir = newest()
     if run_dir is not None:
         if diverged(run_dir) is not None:
-            return outcome(run_dir, "")
+            if not allow_diverged:
+                raise RunError(f"{run_dir} diverged: {diverged(run_dir)}")
+            return run_dir
         epochs = json.loads((run_dir / "config.json").read_text())["epochs"]
         metrics = run_dir / "metrics.jsonl"
         done = len(metrics.read_text().splitlines()) if metrics.exists() else 0
         if done >= epochs:
             return run_dir
         if (run_dir / "last.pt").exists():
-            if alexnet.main([f"--resume={run_dir}", "--quiet"]) != 0:
-                return outcome(run_dir, f"resuming {run_dir} failed (see above)")
-            return run_dir
-    if alexnet.main([*trainer_args, f"--out={folder}", "--quiet"]) != 0:
-        run_dir = newest()
-        if run_dir is None:
-            raise RunError(f"training in {folder} failed (see above)")
-        return outcome(run_dir, f"training in {folder} failed (see above)")
-    return newest()
+            return train([f"--resume={run_dir}"])
+    return train([*trainer_args, f"--out={folder}"])
 
 
 def best_top1(rows: list[dict]) -> float:

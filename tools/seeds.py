@@ -20,35 +20,39 @@ import statistics
 import sys
 from pathlib import Path
 
-from eval import ensemble, tenpatch
-from eval.report import PROBABILITIES
+from data.cache import CacheError
+from data.folders import DataError
+from eval import ensemble, methods, tenpatch
 from eval.loading import CHECKPOINTS
+from train.checkpoint import CheckpointError
 from tools import time_to_accuracy
 from tools.runs import RunError, parse_seeds, read_run, train_to_end
 
-COLUMNS = [("center", "top1_error", "centre top-1"), ("tenpatch_probabilities", "top1_error", "ten-patch top-1"),
-           ("tenpatch_probabilities", "top5_error", "ten-patch top-5"),
-           ("tenpatch_and_whole", "top1_error", "ten patches + whole image top-1")]
+COLUMNS = [(methods.CENTER, "top1_error", "centre top-1"), (methods.TENPATCH, "top1_error", "ten-patch top-1"),
+           (methods.TENPATCH, "top5_error", "ten-patch top-5"),
+           (methods.TENPATCH_AND_WHOLE, "top1_error", "ten patches + whole image top-1")]
 
 
 def up_to_date(out: Path, weights: Path) -> bool:
     """Whether out/ holds an evaluation of these weights by an //eval:tenpatch that reported every
     method of the table and kept its probabilities (for the ensemble row)."""
     report = out / "tenpatch.json"
-    if not report.exists() or not (out / PROBABILITIES).exists():
+    if not report.exists() or not (out / methods.PROBABILITIES).exists():
         return False
     if weights.exists() and report.stat().st_mtime < weights.stat().st_mtime:
         return False
-    methods = json.loads(report.read_text())["methods"]
-    return all(method in methods for method, _, _ in COLUMNS)
+    reported = json.loads(report.read_text())["methods"]
+    return all(method in reported for method, _, _ in COLUMNS)
 
 
 def evaluated(run_dir: Path, which: str) -> dict:
     """The ten-patch result of the run's checkpoint, evaluated now unless up to date."""
     out = run_dir / f"tenpatch-{which}"
     if not up_to_date(out, run_dir / f"{which}.pt"):
-        if tenpatch.main([f"--run={run_dir}", f"--which={which}", f"--out={out}", "--quiet"]) != 0:
-            raise RunError(f"the ten-patch evaluation of {run_dir} failed (see above)")
+        try:
+            tenpatch.write(*tenpatch.evaluate(run_dir / f"{which}.pt", quiet=True), out)
+        except (DataError, CacheError, CheckpointError) as error:
+            raise RunError(f"the ten-patch evaluation of {run_dir} failed: {error}") from None
     return json.loads((out / "tenpatch.json").read_text())
 
 
@@ -91,13 +95,16 @@ def main(argv: list[str] | None = None) -> int:
             results.append((seed, run_dir, read_run(run_dir)[1], evaluated(run_dir, args.which)))
         members = [run_dir / f"tenpatch-{args.which}" for _, run_dir, _, _ in results]
         averaged = ensemble.ensemble(members)["ensemble"]
+        timed = [time_to_accuracy.read_timed_run(run_dir) for _, run_dir, _, _ in results]
     except (RunError, ensemble.EnsembleError) as error:
         print(f"seeds: error: {error}", file=sys.stderr)
         return 2
     markdown = table(results, averaged)
     (args.out / "seeds.md").write_text(markdown)
     print(markdown)
-    return time_to_accuracy.main([*(str(run_dir) for _, run_dir, _, _ in results), f"--out={args.out / 'seeds.png'}"])
+    time_to_accuracy.draw(time_to_accuracy.group_seeds(timed), args.out / "seeds.png")
+    print(f"written: {args.out / 'seeds.png'}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -17,13 +17,9 @@ import statistics
 import sys
 from pathlib import Path
 
+from train.config import NOT_THE_RECIPE
 from tools.runs import RunError, best_top1, read_run
 
-# Config fields that say where or how a run ran, not what it trained: runs differing only
-# in these (and the seed) are seeds of one recipe. --average-epochs only watches the weights:
-# it keeps their mean beside them and leaves the descent as it was.
-NOT_THE_RECIPE = {"seed", "out", "resume", "quiet", "device", "workers", "compile", "stop_after",
-                  "dist_timeout", "cache_dir", "data_dir", "average_epochs"}
 
 
 def read_timed_run(folder: Path) -> tuple[dict, list[dict]]:

@@ -15,14 +15,15 @@ from torch.optim.swa_utils import AveragedModel
 class WeightAverage:
     def __init__(self, model: nn.Module, average_epochs: int, total_epochs: int):
         self.first_epoch = total_epochs - average_epochs  # counted from 0, as the trainer's loop
+        self.source = model  # the model itself, not its DDP or compiled wrapper
         self.averaged = AveragedModel(model)
 
     def covers(self, epoch: int) -> bool:
         return epoch >= self.first_epoch
 
     @torch.no_grad()
-    def update(self, model: nn.Module) -> None:
-        self.averaged.update_parameters(model)
+    def update(self) -> None:
+        self.averaged.update_parameters(self.source)
 
     @property
     def model(self) -> nn.Module:

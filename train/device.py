@@ -3,7 +3,10 @@ from contextlib import AbstractContextManager, nullcontext
 
 import torch
 
-from data.datasets import DataError
+
+class DeviceError(Exception):
+    pass
+
 
 
 def pick_device(name: str, local_rank: int = 0) -> torch.device:
@@ -15,7 +18,7 @@ def pick_device(name: str, local_rank: int = 0) -> torch.device:
         return torch.device("cpu")
     device = torch.device(name)
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise DataError("--device cuda asked for, but torch sees no CUDA device")
+        raise DeviceError("--device cuda asked for, but torch sees no CUDA device")
     return device
 
 

@@ -2,7 +2,7 @@
 
 Building ImageNet's cache takes hours; a collective waits at most the process group's
 timeout (torch's defaults: 10 minutes for NCCL, 30 for gloo), and so does creating the
-group. So each process prepares its cache first (data/preprocess.prepare_cache: one
+group. So each process prepares its cache first (data/prepare.prepare_cache: one
 builder per cache folder, the others wait on its lock), then all processes meet on
 torchrun's rendezvous store, where waiting has no such limit, and only then create the
 group, with the usual timeout for the training that follows.

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from data.preprocess import cache_lock
+from data.prepare import cache_lock
 
 DETERMINISTIC = ["--dataset=sample", "--batch-size=32", "--max-steps=2", "--epochs=2", "--quiet",
                  "--no-random-crop", "--no-flip", "--pca-lighting=0", "--dropout=0", "--precision=fp32",

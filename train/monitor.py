@@ -1,6 +1,7 @@
 """What a person watching a run sees and keeps: metrics, plots, and loud warnings."""
 import json
 import math
+import time
 from pathlib import Path
 
 import torch
@@ -36,6 +37,18 @@ def collapse_advice(settings: dict) -> list[str]:
     return advice
 
 
+def epoch_line(row: dict, epochs: int, improved: bool) -> str:
+    """An epoch's row as the one line the console shows."""
+    line = (f"epoch {row['epoch']:3d}/{epochs}  train loss {row['train_loss']:.3f} "
+            f"top-1 {100 * row['train_top1']:5.1f}%"
+            f"  |  val loss {row['val_loss']:.3f} top-1 {100 * row['val_top1']:5.1f}% top-5 "
+            f"{100 * row['val_top5']:5.1f}%  |  lr {row['lr']:.2g}  {row['images_per_s']:.0f} img/s at "
+            f"{row['train_side']} px" + ("  *best" if improved else ""))
+    if "val_top1_averaged" in row:
+        line += f"  |  averaged weights: val top-1 {100 * row['val_top1_averaged']:5.1f}%"
+    return line
+
+
 class MetricsLog:
     """metrics.jsonl (one line per epoch) and loss/accuracy PNG plots, in the run folder."""
 
@@ -53,10 +66,26 @@ class MetricsLog:
         rows = [row for row in self.read() if row["epoch"] <= epochs]  # epochs count from 1
         self.path.write_text("".join(json.dumps(row) + "\n" for row in rows))
 
-    def append(self, row: dict) -> None:
+    def elapsed_before(self, start_epoch: int) -> float:
+        """Drops the rows after the checkpoint a run resumes from (a resumed run rewrites them) and
+        returns the training and validation seconds of the rows kept."""
+        self.truncate(start_epoch)
+        rows = self.read()
+        return rows[-1].get("elapsed_s", 0.0) if rows else 0.0
+
+    def append_epoch(self, epoch: int, train: dict, side: int, epoch_equivalents: float, elapsed: float, val: dict,
+                     lr: float, averaged: dict | None) -> dict:
+        """Writes an epoch's row (epoch counted from 1, lr that of its last step) and redraws the plot."""
+        row = {"epoch": epoch, **train, "train_side": side, "epoch_equivalents": epoch_equivalents,
+               "elapsed_s": elapsed, "val_loss": val["loss"], "val_top1": val["top1"], "val_top5": val["top5"],
+               "lr": lr, "wall_time": time.time()}
+        if averaged:
+            row.update(val_loss_averaged=averaged["loss"], val_top1_averaged=averaged["top1"],
+                       val_top5_averaged=averaged["top5"])
         with open(self.path, "a") as file:
             file.write(json.dumps(row) + "\n")
         self.plot()
+        return row
 
     def plot(self) -> None:
         import matplotlib

@@ -51,6 +51,15 @@ def test_fast_recipe_run_in_parts_matches_an_uninterrupted_one(tmp_path, capsys)
     assert (config["recipe"], config["schedule"], config["label_smoothing"]) == ("fast", "linear", 0.1)
 
 
+def test_a_flag_given_at_its_default_value_is_still_checked_on_resume(tmp_path, capsys):
+    # The fast recipe trains at 0.02; 0.01 is the flag's default, and must not pass unseen.
+    assert main(ARGS + ["--recipe=fast", "--epochs=2", "--stop-after=1", f"--out={tmp_path}"]) == 0
+    (run,) = list(tmp_path.iterdir())
+    assert main([f"--resume={run}", "--lr=0.01", "--quiet"]) == 2
+    assert "trained with lr=0.02; resuming cannot change it to 0.01" in capsys.readouterr().err
+    assert main([f"--resume={run}", "--lr=0.02", "--recipe=fast", "--quiet"]) == 0  # agreeing flags are fine
+
+
 def test_an_interrupted_checkpoint_write_leaves_the_previous_one(tmp_path):
     assert main(ARGS + ["--epochs=1", f"--out={tmp_path}"]) == 0
     (run,) = list(tmp_path.iterdir())

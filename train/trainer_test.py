@@ -54,7 +54,7 @@ def test_metrics_have_one_row_per_epoch_with_every_field(run):
 def test_checkpoint_loads_with_weights_only_and_restores_the_model(run):
     state = torch.load(run / "last.pt", weights_only=True)
     assert state["epoch"] == 1 and state["names"][0] == "tench"
-    assert {"model", "optimizer", "scheduler", "scaler", "rng", "config", "stats"} <= set(state)
+    assert {"model", "optimizer", "learning_rate", "scaler", "rng", "config", "stats"} <= set(state)
     from model.registry import create_model
 
     create_model("alexnet", 10).load_state_dict(state["model"])

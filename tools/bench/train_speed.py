@@ -28,9 +28,10 @@ from torch.nn import functional as F
 from torch.utils.flop_counter import FlopCounterMode
 from torchvision import datasets, models, transforms
 
-from data.preprocess import prepare_cache
+from data.prepare import prepare_cache
 from model import lrn_kernel
-from train.alexnet import Trainer
+from train import setup as training
+from train.alexnet import train_one_epoch
 from train.config import parse_config
 from train.evaluate import evaluate_center
 
@@ -81,7 +82,7 @@ def training_flops(model: torch.nn.Module, side: int) -> float:
 def ours(root: Path, steps: int, epochs: int, model: str, side: int = 224) -> tuple[float, float | None, str, float]:
     config = parse_config(["--dataset=folder", f"--data-dir={root}", "--quiet", f"--epochs={max(epochs, 1)}",
                            f"--model={model}", f"--res-schedule=1:{side}"], "")
-    trainer = Trainer(config, prepare_cache(config.dataset, config.data_dir, quiet=True))
+    trainer = training.Setup(config, prepare_cache(config.dataset, config.data_dir, quiet=True))
     flops = training_flops(trainer.model, side)
 
     def step(images: torch.Tensor, labels: torch.Tensor) -> None:
@@ -97,7 +98,9 @@ def ours(root: Path, steps: int, epochs: int, model: str, side: int = 224) -> tu
     if not epochs:
         return rate, None, trainer.precision, flops
     for epoch in range(epochs):
-        trainer.train_one_epoch(epoch)
+        train_one_epoch(trainer.network, trainer.optimizer, trainer.scaler, trainer.train_loader, trainer.augmenter,
+                        trainer.generator, trainer.learning_rate, trainer.autocast, trainer.device, epoch, side,
+                        show_progress=False)
     val = evaluate_center(trainer.network, trainer.val_loader, trainer.augmenter, trainer.device, trainer.autocast,
                           len(trainer.classes))
     return rate, val["top1"], trainer.precision, flops

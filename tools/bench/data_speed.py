@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torchvision import datasets, transforms
 
-from data import preprocess, turbo
+from data import prepare, turbo
 from data.augment import AugmentConfig, Augmenter
 from data.batches import BatchLoader
 from data.cache import open_split, read_stats
@@ -132,8 +132,7 @@ def main() -> int:
     ilsvrc = data_dir / "imagenet-sample-400"
     caches = {"uint8": Path(args.cache), "jpeg": Path(f"{args.cache}-jpeg")}
     for cache_format, cache in caches.items():
-        preprocess.main(["--dataset=folder", f"--data-dir={nette}", f"--out={cache}", "--splits=train", "--quiet",
-                         f"--cache-format={cache_format}"])
+        prepare.build_cache("folder", str(nette), cache, cache_format, splits=["train"], quiet=True)
 
     torch.set_num_threads(2)
     a = peer_loader(nette, args.batches)
