@@ -159,8 +159,9 @@ def build_parser(description: str) -> argparse.ArgumentParser:
         if isinstance(field.default, bool):
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, help=meta["help"])
         else:
-            parser.add_argument(flag, type=meta["parse"], choices=meta["choices"], help=meta["help"],
-                                metavar=meta["metavar"])
+            shown = meta["help"] if field.default in (None, "") or meta["help"] == argparse.SUPPRESS \
+                else f"{meta['help']} (default: {field.default})"
+            parser.add_argument(flag, type=meta["parse"], choices=meta["choices"], help=shown, metavar=meta["metavar"])
     return parser
 
 
