@@ -1,5 +1,6 @@
-"""The evaluation methods by name, the file that keeps their probabilities, and top-k counting:
-one definition for training's validation, //eval:tenpatch, //eval:ensemble and the tools.
+"""The evaluation methods by name, the file that keeps their probabilities, and their error
+rates (top-k counted as training's validation counts it): one definition for //eval:tenpatch,
+//eval:ensemble and the tools.
 
 Each method turns a validation image's views into one vector of class probabilities:
 the centre crop; the paper's ten patches (four corners and the centre, and their
@@ -9,6 +10,8 @@ and the ten patches with the two whole images.
 from pathlib import Path
 
 import torch
+
+from train.evaluate import topk_correct  # training's validation counts the same way
 
 CENTER = "center"
 TENPATCH = "tenpatch_probabilities"  # the paper's
@@ -50,13 +53,6 @@ def load_probabilities(path: Path) -> dict:
     if not isinstance(saved, dict) or not set(PROBABILITY_FIELDS) <= saved.keys():
         raise ProbabilitiesError(f"{path}: not a probabilities file of //eval:tenpatch")
     return saved
-
-
-def topk_correct(scores: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """(2,) int64: how many labels are the top-1 prediction, and how many are in the top 5."""
-    top = scores.topk(min(5, scores.shape[1]), dim=1).indices
-    hits = top == labels[:, None]
-    return torch.stack([hits[:, 0].sum(), hits.any(1).sum()])
 
 
 def error_rates(scores: torch.Tensor, labels: torch.Tensor) -> dict:

@@ -27,13 +27,12 @@ from tqdm import tqdm
 from data.cache import CacheError
 from data.folders import DataError
 from data.prepare import prepare_cache
-from eval.methods import topk_correct
 from train import checkpoint, distributed, resolution, run_folder, setup as training
 from train.checkpoint import CheckpointError
 from train.config import ConfigError, build_parser, given_flags, resolved
 from train.device import DeviceError
 from train.distributed import DistributedError, Processes
-from train.evaluate import evaluate_center
+from train.evaluate import evaluate_center, topk_correct
 from train.monitor import MetricsLog, collapse_warnings, epoch_line
 
 

@@ -8,7 +8,6 @@ from torch.nn import functional as F
 
 from data.augment import Augmenter
 from data.batches import BatchLoader
-from eval.methods import topk_correct
 
 
 @torch.no_grad()
@@ -40,3 +39,9 @@ def evaluate_center(model: nn.Module, loader: BatchLoader, augmenter: Augmenter,
         "count": int(count),
     }
 
+
+def topk_correct(scores: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """(2,) int64: how many labels are the top-1 prediction, and how many are in the top 5."""
+    top = scores.topk(min(5, scores.shape[1]), dim=1).indices
+    hits = top == labels[:, None]
+    return torch.stack([hits[:, 0].sum(), hits.any(1).sum()])
