@@ -17,7 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
+from data.decode import SIZE
 from data.jpeg_cache import JpegImages
+
+IMAGE_BYTES = SIZE * SIZE * 3  # one image of the uint8 format
 
 FORMAT_VERSION = 1
 

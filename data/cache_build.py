@@ -26,7 +26,6 @@ from data.folders import DataError, Extent, Split, read_image_bytes
 from data.decode import SIZE, BadImage, load_256
 
 CHUNK = 256
-IMAGE_BYTES = SIZE * SIZE * 3
 FORMATS = ("uint8", "jpeg")
 
 

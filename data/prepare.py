@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from data import turbo
-from data.cache import FORMAT_VERSION, CacheError, open_split, pixel_stats, read_manifest, stored_format
-from data.cache_build import IMAGE_BYTES, build_split
+from data.cache import FORMAT_VERSION, IMAGE_BYTES, CacheError, open_split, pixel_stats, read_manifest, stored_format
+from data.cache_build import build_split
 from data.datasets import dataset_root, load_split
 from data.folders import DataError, Split
 

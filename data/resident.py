@@ -14,10 +14,9 @@ import numpy as np
 import torch
 
 from data.batches import BatchLoader
-from data.cache import CachedSplit
+from data.cache import IMAGE_BYTES, CachedSplit
 from data.jpeg_cache import JpegImages
 
-IMAGE_BYTES = 256 * 256 * 3
 RESIDENT_SHARE = 0.5  # of the free device memory: the rest is for the network, its activations and cuDNN
 DECODE_CHUNK = 1024  # images decoded at a time from a JPEG cache
 

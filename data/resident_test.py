@@ -7,7 +7,8 @@ import torch
 from data import preprocess
 from data.batches import BatchLoader
 from data.cache import open_split
-from data.resident import IMAGE_BYTES, ResidentLoader, fits, resident_on
+from data.cache import IMAGE_BYTES
+from data.resident import ResidentLoader, fits, resident_on
 
 
 @pytest.fixture(scope="module", params=["uint8", "jpeg"])

@@ -9,6 +9,7 @@ from torch import nn
 from model.registry import create_model
 from train import checkpoint
 from train.checkpoint import CheckpointError
+from train.run_folder import newest_run
 
 
 @dataclass
@@ -24,10 +25,10 @@ class Trained:
 
 def latest_run(runs: Path = Path("runs")) -> Path:
     """The most recently written run folder under runs/ (//train:alexnet's default --out)."""
-    candidates = sorted(runs.glob("*/last.pt"), key=lambda p: p.stat().st_mtime)
-    if not candidates:
+    run_dir = newest_run(runs)
+    if run_dir is None:
         raise CheckpointError(f"no --run or --checkpoint given, and no run folder with a checkpoint in {runs}/")
-    return candidates[-1].parent
+    return run_dir
 
 
 # A run folder's checkpoints: the best validation top-1, the last epoch, the weights'

@@ -31,15 +31,21 @@ def new_run_dir(config: TrainConfig) -> Path:
     return run_dir
 
 
+def newest_run(folder: Path) -> Path | None:
+    """The run folder under folder whose checkpoint was written last (a --out folder's newest run)."""
+    checkpoints = sorted(folder.glob("*/last.pt"), key=lambda path: path.stat().st_mtime)
+    return checkpoints[-1].parent if checkpoints else None
+
+
 def find_run(folder: Path) -> Path:
     """folder itself if it is a run folder; given a --out folder, its newest run with a checkpoint."""
     if (folder / "config.json").is_file():
         return folder
-    runs = sorted(folder.glob("*/last.pt"), key=lambda path: path.stat().st_mtime)
-    if not runs:
+    run_dir = newest_run(folder)
+    if run_dir is None:
         raise CheckpointError(f"{folder} is neither a run folder (no config.json) nor a folder of runs")
-    print(f"{folder} holds runs; resuming the newest, {runs[-1].parent}")
-    return runs[-1].parent
+    print(f"{folder} holds runs; resuming the newest, {run_dir}")
+    return run_dir
 
 
 def resumed_config(given: dict) -> TrainConfig:
