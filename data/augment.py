@@ -79,10 +79,7 @@ def random_scale_crop(images: torch.Tensor, generator: torch.Generator, min_area
     mirrored = (_coin(n, generator) & flip).tolist()
     crops = []
     for image, t, l, h, w, m in zip(images, top, left, box_h.tolist(), box_w.tolist(), mirrored):
-        box = image[t : t + h, l : l + w].permute(2, 0, 1)[None]
-        if box.device.type != "cpu":  # antialiased uint8 resizing has a fast kernel on the CPU only
-            box = box.float()
-        resized = F.interpolate(box, size=(crop, crop), mode="bilinear", antialias=True, align_corners=False)
+        resized = resize(image[t : t + h, l : l + w].permute(2, 0, 1)[None], crop)
         resized = resized.round().clamp(0, 255).to(torch.uint8) if resized.is_floating_point() else resized
         crops.append(resized[0].permute(1, 2, 0).flip(1) if m else resized[0].permute(1, 2, 0))
     return torch.stack(crops)
@@ -141,10 +138,8 @@ class Augmenter:
 
     def ten_patch(self, images: torch.Tensor) -> torch.Tensor:
         """(N, 256, 256, 3) -> (N, 10, 3, 224, 224) normalised patches."""
-        patches = ten_patches(images)
-        n = len(images)
-        x = self.normalise(to_float_nchw(patches.flatten(0, 1)))
-        return x.reshape(n, 10, *x.shape[1:])
+        x = self.normalise(to_float_nchw(ten_patches(images).flatten(0, 1)))
+        return x.reshape(len(images), 10, *x.shape[1:])
 
     def whole(self, images: torch.Tensor) -> torch.Tensor:
         """(N, 256, 256, 3) -> (N, 2, 3, 256, 256): the whole image and its mirror, normalised. Training

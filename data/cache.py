@@ -57,8 +57,8 @@ def read_manifest(folder: Path) -> dict | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
-def open_split(folder: str | Path, dataset: str | None = None, source: str | Path | None = None) -> CachedSplit:
-    """Opens a finished split; dataset and source, when given, must match what it was built from."""
+def open_split(folder: str | Path) -> CachedSplit:
+    """Opens a finished split (data/prepare.py checks that it is of the source asked for)."""
     folder = Path(folder)
     manifest = read_manifest(folder)
     if manifest is None:
@@ -68,14 +68,8 @@ def open_split(folder: str | Path, dataset: str | None = None, source: str | Pat
         raise CacheError(
             f"{folder} has cache format {manifest.get('format')}, this code reads {FORMAT_VERSION}; rebuild it"
         )
-    if dataset is not None and manifest["dataset"] != dataset:
-        raise CacheError(f"{folder} holds dataset {manifest['dataset']!r}, not {dataset!r}")
-    if source is not None and Path(manifest["source"]) != Path(source).resolve():
-        raise CacheError(f"{folder} was built from {manifest['source']}, not {Path(source).resolve()}")
-    if stored_format(manifest) == "jpeg":
-        images = JpegImages(folder)
-    else:
-        images = np.load(folder / "images.npy", mmap_mode="r")
+    jpeg = stored_format(manifest) == "jpeg"
+    images = JpegImages(folder) if jpeg else np.load(folder / "images.npy", mmap_mode="r")
     labels = np.load(folder / "labels.npy")
     if len(images) != manifest["count"] or len(labels) != manifest["count"]:
         raise CacheError(f"{folder}: manifest says {manifest['count']} images, arrays hold {len(images)}")
@@ -100,8 +94,7 @@ def pixel_stats(images: np.ndarray, chunk: int = 256) -> dict:
         raise CacheError("cannot compute statistics of an empty split")
     sums, outer = np.zeros(3), np.zeros((3, 3))
     for start in range(0, n, chunk):
-        block = np.asarray(images[start : start + chunk], dtype=np.float64)
-        pixels = block.reshape(-1, 3)
+        pixels = np.asarray(images[start : start + chunk], dtype=np.float64).reshape(-1, 3)
         sums += pixels.sum(axis=0)
         outer += pixels.T @ pixels
     count = n * images.shape[1] * images.shape[2]
@@ -109,11 +102,10 @@ def pixel_stats(images: np.ndarray, chunk: int = 256) -> dict:
     covariance = outer / count - np.outer(mean, mean)
     eigenvalues, eigenvectors = np.linalg.eigh(covariance)
     order = eigenvalues.argsort()[::-1]
-    stats = {
+    return {
         "count": n,
         "mean": mean.tolist(),
         "std": np.sqrt(np.diag(covariance)).tolist(),
         "eigenvalues": eigenvalues[order].tolist(),
         "eigenvectors": eigenvectors[:, order].tolist(),  # columns are the eigenvectors
     }
-    return stats

@@ -16,16 +16,11 @@ from data import imagenet
 from data.folders import DataError, Split, list_split
 
 # The fast.ai archives; md5 sums as torchvision.datasets.Imagenette checks them.
+FASTAI = "https://s3.amazonaws.com/fast-ai-imageclas/"
 IMAGENETTE_ARCHIVES = {
-    "imagenette": ("https://s3.amazonaws.com/fast-ai-imageclas/imagenette2.tgz", "fe2fc210e6bb7c5664d602c3cd71e612"),
-    "imagenette-320": (
-        "https://s3.amazonaws.com/fast-ai-imageclas/imagenette2-320.tgz",
-        "3df6f0d01a2c9592104656642f5e78a3",
-    ),
-    "imagenette-160": (
-        "https://s3.amazonaws.com/fast-ai-imageclas/imagenette2-160.tgz",
-        "e793b78cc4c9e9a4ccc0c1155377a412",
-    ),
+    "imagenette": (FASTAI + "imagenette2.tgz", "fe2fc210e6bb7c5664d602c3cd71e612"),
+    "imagenette-320": (FASTAI + "imagenette2-320.tgz", "3df6f0d01a2c9592104656642f5e78a3"),
+    "imagenette-160": (FASTAI + "imagenette2-160.tgz", "e793b78cc4c9e9a4ccc0c1155377a412"),
 }
 
 DATASETS = (*IMAGENETTE_ARCHIVES, "imagenet", "folder", "sample")

@@ -84,9 +84,7 @@ def list_split(root: Path, split: str) -> Split:
     classes = class_folders(root, split)
     paths, labels = [], []
     for label, name in enumerate(classes):
-        images = sorted(
-            p for p in (folder / name).iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS
-        )
+        images = sorted(p for p in (folder / name).iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
         if not images:
             raise DataError(f"class folder {folder / name} has no images ({', '.join(IMAGE_EXTENSIONS)})")
         paths += images

@@ -183,8 +183,7 @@ def _folder_split(root: Path, split: str) -> Split:
     unknown = sorted(set(val.classes) - set(label_of))
     if unknown:
         raise DataError(f"{root / 'val'} has class folders {unknown[:3]} that {root / 'train'} lacks")
-    return Split(val.paths, [label_of[val.classes[label]] for label in val.labels], classes,
-                 class_names(classes, root))
+    return Split(val.paths, [label_of[val.classes[label]] for label in val.labels], classes, class_names(classes, root))
 
 
 # ---- Kaggle's copy ----------------------------------------------------------------------

@@ -82,8 +82,7 @@ def check_space(splits: dict[str, Split], out: Path, cache_format: str) -> None:
     counts = " + ".join(f"{len(split):,} {name}" for name, split in splits.items())
     size = f"a {gigabytes(total)} uint8 cache" if cache_format == "uint8" else \
         f"a JPEG cache of about {gigabytes(total)}"
-    line = (f"{counts} images: {size} in {out}, {gigabytes(need)} still to write, "
-            f"{gigabytes(free)} free there")
+    line = f"{counts} images: {size} in {out}, {gigabytes(need)} still to write, {gigabytes(free)} free there"
     if need > free:
         raise CacheError(f"{line}: not enough space; free {gigabytes(need - free)} or choose another --out/--cache-dir")
     print(line, flush=True)
@@ -98,10 +97,8 @@ def build_cache(dataset: str, data_dir: str | None, out: Path, cache_format: str
     decoder = choose_decoder(decoder)
     root = dataset_root(dataset, data_dir)
     with cache_lock(out):
-        todo = {}
-        for name in splits:
-            if not up_to_date(out / name, root, cache_format, overwrite):
-                todo[name] = load_split(dataset, name, root)
+        todo = {name: load_split(dataset, name, root) for name in splits
+                if not up_to_date(out / name, root, cache_format, overwrite)}
         if todo:
             check_space(todo, out, cache_format)
         for name, split in todo.items():

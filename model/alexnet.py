@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from model.norms import ChannelRMSNorm, paper_lrn
+from model.norms import ChannelRMSNorm, LocalResponseNorm
 
 # The smallest square input whose feature map survives conv1 and the three 3x3/2 poolings.
 MIN_INPUT_SIZE = 63
@@ -68,7 +68,7 @@ class AlexNet(nn.Module):
         groups = config.towers
 
         def norm(channels: int) -> nn.Module:
-            return {"lrn": paper_lrn, "rmsnorm": lambda: ChannelRMSNorm(channels), "none": nn.Identity}[config.norm]()
+            return {"lrn": LocalResponseNorm, "rmsnorm": lambda: ChannelRMSNorm(channels), "none": nn.Identity}[config.norm]()
 
         def downsample(channels: int) -> nn.Module:
             if config.downsample == "maxpool":

@@ -7,23 +7,30 @@ from torch import nn
 from model.alexnet import check_image_batch
 
 
-def _check_classes(num_classes: int) -> None:
-    if num_classes < 2:
-        raise ValueError(f"num_classes must be at least 2, got {num_classes}")
+class Baseline(nn.Module):
+    """self.net, set by each baseline, on inputs checked as AlexNet checks them."""
+
+    min_input_size = 1
+
+    def __init__(self, num_classes: int):
+        super().__init__()
+        if num_classes < 2:
+            raise ValueError(f"num_classes must be at least 2, got {num_classes}")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_image_batch(x, self.min_input_size)
+        return self.net(x)
 
 
-class MLP(nn.Module):
+class MLP(Baseline):
     """Two fully connected layers with a ReLU between them.
 
     Images are first averaged down to pixels x pixels, so the first layer stays a
     manageable size (64x64x3 -> 1024) whatever the crop size.
     """
 
-    min_input_size = 1
-
     def __init__(self, num_classes: int, pixels: int = 64, hidden: int = 1024, dropout: float = 0.0):
-        super().__init__()
-        _check_classes(num_classes)
+        super().__init__(num_classes)
         self.net = nn.Sequential(
             nn.AdaptiveAvgPool2d((pixels, pixels)),
             nn.Flatten(),
@@ -33,19 +40,14 @@ class MLP(nn.Module):
             nn.Linear(hidden, num_classes),
         )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_image_batch(x, self.min_input_size)
-        return self.net(x)
 
-
-class SingleConv(nn.Module):
+class SingleConv(Baseline):
     """AlexNet's conv1 (96 11x11 stride-4 filters), ReLU and max-pooling, then a linear classifier."""
 
     min_input_size = 15
 
     def __init__(self, num_classes: int, dropout: float = 0.0):
-        super().__init__()
-        _check_classes(num_classes)
+        super().__init__(num_classes)
         self.net = nn.Sequential(
             nn.Conv2d(3, 96, kernel_size=11, stride=4, padding=2),
             nn.ReLU(inplace=True),
@@ -56,21 +58,12 @@ class SingleConv(nn.Module):
             nn.Linear(96 * 6 * 6, num_classes),
         )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_image_batch(x, self.min_input_size)
-        return self.net(x)
 
-
-class TorchvisionAlexNet(nn.Module):
+class TorchvisionAlexNet(Baseline):
     """torchvision.models.alexnet (from "One weird trick", 2014): one tower, no LRN, PyTorch's init."""
 
     min_input_size = 63
 
     def __init__(self, num_classes: int, dropout: float = 0.5):
-        super().__init__()
-        _check_classes(num_classes)
+        super().__init__(num_classes)
         self.net = torchvision.models.alexnet(num_classes=num_classes, dropout=dropout)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_image_batch(x, self.min_input_size)
-        return self.net(x)

@@ -5,12 +5,12 @@ import pytest
 import torch
 
 from model import lrn_kernel
-from model.norms import LRN_ALPHA, LRN_BETA, LRN_K, LRN_SIZE, LocalResponseNorm, paper_lrn
+from model.norms import LRN_ALPHA, LRN_BETA, LRN_K, LRN_SIZE, LocalResponseNorm
 
 
 def both_ways(x: torch.Tensor, upstream: torch.Tensor, module: torch.nn.Module | None = None):
     """(output, input gradient) from the fused kernel and from the PyTorch operations."""
-    module = module or paper_lrn()
+    module = module or LocalResponseNorm()
     results = []
     for fused in (True, False):
         a = x.detach().clone().requires_grad_()

@@ -87,10 +87,6 @@ class LocalResponseNorm(nn.Module):
         return f"size={self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
 
 
-def paper_lrn() -> LocalResponseNorm:
-    return LocalResponseNorm()
-
-
 class ChannelRMSNorm(nn.Module):
     """RMSNorm across the channels of each pixel of an (N, C, H, W) feature map."""
 

@@ -4,7 +4,7 @@ import sys
 import pytest
 import torch
 
-from model.norms import LRN_ALPHA, LRN_BETA, LRN_K, LRN_SIZE, ChannelRMSNorm, paper_lrn
+from model.norms import LRN_ALPHA, LRN_BETA, LRN_K, LRN_SIZE, ChannelRMSNorm, LocalResponseNorm
 
 
 def lrn_by_the_formula(a: torch.Tensor) -> torch.Tensor:
@@ -21,7 +21,7 @@ def test_lrn_matches_the_papers_formula():
     torch.manual_seed(0)
     # Activations of a few tens make the alpha term matter (alpha * sum a^2 ~ k).
     a = torch.relu(torch.randn(2, 12, 5, 5) * 60)
-    torch.testing.assert_close(paper_lrn()(a), lrn_by_the_formula(a), rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(LocalResponseNorm()(a), lrn_by_the_formula(a), rtol=1e-5, atol=1e-6)
 
 
 def test_lrn_gradient_matches_the_formulas_in_float64():
@@ -29,10 +29,10 @@ def test_lrn_gradient_matches_the_formulas_in_float64():
     a = (torch.relu(torch.randn(2, 9, 4, 3, dtype=torch.float64)) * 60).contiguous(memory_format=torch.channels_last)
     a.requires_grad_()
     # gradcheck compares the hand-written backward with finite differences of the forward.
-    assert torch.autograd.gradcheck(paper_lrn(), (a,))
+    assert torch.autograd.gradcheck(LocalResponseNorm(), (a,))
     reference = a.detach().clone().requires_grad_()
     upstream = torch.randn_like(a)
-    (paper_lrn()(a) * upstream).sum().backward()
+    (LocalResponseNorm()(a) * upstream).sum().backward()
     (lrn_by_the_formula(reference) * upstream).sum().backward()
     torch.testing.assert_close(a.grad, reference.grad)
 
@@ -43,7 +43,7 @@ def test_lrn_equals_torchs_with_alpha_scaled_by_n_forward_and_backward():
     b = a.detach().clone().requires_grad_()
     torchs = torch.nn.LocalResponseNorm(LRN_SIZE, alpha=LRN_ALPHA * LRN_SIZE, beta=LRN_BETA, k=LRN_K)
     upstream = torch.randn(3, 16, 6, 6)
-    ours, theirs = paper_lrn()(a), torchs(b)
+    ours, theirs = LocalResponseNorm()(a), torchs(b)
     torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-6)
     (ours * upstream).sum().backward()
     (theirs * upstream).sum().backward()
@@ -54,8 +54,8 @@ def test_lrn_runs_under_bf16_autocast_close_to_fp32():
     torch.manual_seed(2)
     a = torch.relu(torch.randn(2, 32, 5, 5)) * 30
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        low = paper_lrn()(a.bfloat16())
-    torch.testing.assert_close(low.float(), paper_lrn()(a), rtol=2e-2, atol=2e-2)
+        low = LocalResponseNorm()(a.bfloat16())
+    torch.testing.assert_close(low.float(), LocalResponseNorm()(a), rtol=2e-2, atol=2e-2)
 
 
 def test_lrn_differs_from_torchs_default_reading_of_alpha():

@@ -186,10 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.epochs < 1:
         parser.error(f"--epochs must be at least 1, got {args.epochs}")
     common = [f"--recipe={args.recipe}", f"--dataset={args.dataset}", f"--epochs={args.epochs}"]
-    common += [f"--batch-size={args.batch_size}"] if args.batch_size else []
-    common += [f"--res-schedule={args.res_schedule}"] if args.res_schedule is not None else []
-    common += [f"--data-dir={args.data_dir}"] if args.data_dir else []
-    common += [f"--max-steps={args.max_steps}"] if args.max_steps else []
+    optional = {"batch-size": args.batch_size, "res-schedule": args.res_schedule, "data-dir": args.data_dir,
+                "max-steps": args.max_steps}
+    common += [f"--{flag}={value}" for flag, value in optional.items() if value is not None]
     try:
         sweeps = sweeps_by_row(args.lr_sweep)
     except ValueError as error:

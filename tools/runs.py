@@ -42,9 +42,8 @@ def train_to_end(folder: Path, trainer_args: list[str], allow_diverged: bool = F
     """The run folder under folder, trained to its last epoch: skipped if done, resumed if cut short.
     A run that diverged is done too (a resume would replay it), but only a caller that allows
     it, a learning-rate sweep, gets it back; for the rest it is an error."""
-    def newest() -> Path | None:
-        runs = sorted(p for p in folder.glob("*") if (p / "config.json").exists())
-        return runs[-1] if runs else None
+    def newest() -> Path | None:  # the names end in their start time
+        return max((p for p in folder.glob("*") if (p / "config.json").exists()), default=None)
 
     def train(flags: list[str]) -> Path:
         try:

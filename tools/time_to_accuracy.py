@@ -21,7 +21,6 @@ from train.config import NOT_THE_RECIPE
 from tools.runs import RunError, best_top1, read_run
 
 
-
 def read_timed_run(folder: Path) -> tuple[dict, list[dict]]:
     config, rows = read_run(folder)
     if any("elapsed_s" not in row or "epoch_equivalents" not in row for row in rows):
@@ -44,15 +43,10 @@ def group_seeds(runs: list[tuple[dict, list[dict]]]) -> list[list[tuple[dict, li
 
 def band(group: list[tuple[dict, list[dict]]], field: str, scale: float) -> tuple[list, list, list, list]:
     """x (the mean of field), and the mean, lowest and highest top-1 at each epoch all runs finished."""
-    epochs = min(len(rows) for _, rows in group)
-    xs, means, lows, highs = [], [], [], []
-    for epoch in range(epochs):
-        top1 = [100 * rows[epoch]["val_top1"] for _, rows in group]
-        xs.append(sum(rows[epoch][field] for _, rows in group) / len(group) / scale)
-        means.append(sum(top1) / len(top1))
-        lows.append(min(top1))
-        highs.append(max(top1))
-    return xs, means, lows, highs
+    epochs = zip(*(rows for _, rows in group))  # stops at the shortest run
+    columns = [([row[field] / scale for row in rows], [100 * row["val_top1"] for row in rows]) for rows in epochs]
+    return ([statistics.mean(x) for x, _ in columns], [statistics.mean(top1) for _, top1 in columns],
+            [min(top1) for _, top1 in columns], [max(top1) for _, top1 in columns])
 
 
 def draw(groups: list[list[tuple[dict, list[dict]]]], out: Path) -> None:

@@ -13,7 +13,7 @@ from data import prepare
 from data.augment import AugmentConfig, Augmenter
 from data.cache import open_split, read_stats
 from eval.loading import load_trained
-from model.norms import paper_lrn
+from model.norms import LocalResponseNorm
 from model.registry import create_model
 from train import distributed
 from train.alexnet import main as train
@@ -66,7 +66,7 @@ def lrn_formula(x: torch.Tensor, k=2.0, n=5, alpha=1e-4, beta=0.75) -> torch.Ten
 @pytest.mark.parametrize("dtype, tolerance", [(torch.float32, 1e-5), (torch.bfloat16, 1e-2)])
 def test_the_lrn_on_cuda_matches_the_formula_and_the_cpu(dtype, tolerance):
     x = torch.randn(4, 96, 27, 27, generator=torch.Generator().manual_seed(0)) * 20
-    lrn = paper_lrn()
+    lrn = LocalResponseNorm()
     on_cuda = lrn(x.to(CUDA, dtype)).double().cpu()
     expected = lrn_formula(x)
     assert torch.allclose(on_cuda, expected, rtol=tolerance, atol=tolerance)

@@ -8,7 +8,6 @@ class DeviceError(Exception):
     pass
 
 
-
 def pick_device(name: str, local_rank: int = 0) -> torch.device:
     if name == "auto":
         if torch.cuda.is_available():
@@ -22,8 +21,9 @@ def pick_device(name: str, local_rank: int = 0) -> torch.device:
     return device
 
 
-def autocast_for(precision: str, device: torch.device) -> tuple[torch.dtype | None, bool]:
-    """(autocast dtype or None, whether a GradScaler is needed)."""
+def autocast_context(precision: str, device: torch.device) -> tuple[AbstractContextManager, str, bool]:
+    """The autocast context for precision on device, the precision's name (fp32, bfloat16, float16),
+    and whether training needs a GradScaler."""
     if precision == "auto":
         if device.type == "cuda":
             precision = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
@@ -31,13 +31,7 @@ def autocast_for(precision: str, device: torch.device) -> tuple[torch.dtype | No
             precision = "bf16"
         else:
             precision = "fp32"
-    return {"fp32": (None, False), "bf16": (torch.bfloat16, False), "fp16": (torch.float16, True)}[precision]
-
-
-def autocast_context(precision: str, device: torch.device) -> tuple[AbstractContextManager, str, bool]:
-    """The autocast context for precision on device, the precision's name (fp32, bfloat16, float16),
-    and whether training needs a GradScaler."""
-    dtype, needs_scaler = autocast_for(precision, device)
-    if dtype is None:
-        return nullcontext(), "fp32", needs_scaler
-    return torch.autocast(device.type, dtype=dtype), str(dtype).removeprefix("torch."), needs_scaler
+    if precision == "fp32":
+        return nullcontext(), "fp32", False
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+    return torch.autocast(device.type, dtype=dtype), str(dtype).removeprefix("torch."), dtype == torch.float16

@@ -36,7 +36,6 @@ def evaluate_center(model: nn.Module, loader: BatchLoader, augmenter: Augmenter,
         "top1": int(correct[0]) / n,
         "top5": int(correct[1]) / n,
         "predicted": predicted.cpu(),
-        "count": int(count),
     }
 
 

@@ -61,16 +61,11 @@ class MetricsLog:
             return []
         return [json.loads(line) for line in self.path.read_text().splitlines() if line.strip()]
 
-    def truncate(self, epochs: int) -> None:
-        """Keeps the first `epochs` rows: a resumed run rewrites what came after its checkpoint."""
-        rows = [row for row in self.read() if row["epoch"] <= epochs]  # epochs count from 1
-        self.path.write_text("".join(json.dumps(row) + "\n" for row in rows))
-
     def elapsed_before(self, start_epoch: int) -> float:
         """Drops the rows after the checkpoint a run resumes from (a resumed run rewrites them) and
         returns the training and validation seconds of the rows kept."""
-        self.truncate(start_epoch)
-        rows = self.read()
+        rows = [row for row in self.read() if row["epoch"] <= start_epoch]  # epochs count from 1
+        self.path.write_text("".join(json.dumps(row) + "\n" for row in rows))
         return rows[-1].get("elapsed_s", 0.0) if rows else 0.0
 
     def append_epoch(self, epoch: int, train: dict, side: int, epoch_equivalents: float, elapsed: float, val: dict,

@@ -42,9 +42,7 @@ class Setup:
         pin, per_rank = device.type == "cuda", config.batch_size // world
         # A small dataset on a big GPU: both splits in device memory, no host in the loop.
         self.resident = resident_on(device, [self.train_split, self.val_split])
-        loader, host = ResidentLoader, {}
-        if not self.resident:
-            loader, host = BatchLoader, dict(prefetch=config.workers, pin=pin)
+        loader, host = (ResidentLoader, {}) if self.resident else (BatchLoader, dict(prefetch=config.workers, pin=pin))
         self.train_loader = loader(self.train_split, per_rank, seed=config.seed, shuffle=config.shuffle, rank=rank,
                                    world=world, device=device, **host)
         self.val_loader = loader(self.val_split, per_rank, shuffle=False, drop_last=False, rank=rank, world=world,

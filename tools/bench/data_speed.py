@@ -16,7 +16,6 @@ members, a tenth of ILSVRC-2012's), and the two cache formats side by side, on o
 augmentation: the loader's ceiling) and decode + the paper's augmentation at 224.
 """
 import argparse
-import itertools
 import os
 import sys
 import time
@@ -24,7 +23,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torchvision import datasets, transforms
 
 from data import prepare, turbo
 from data.augment import AugmentConfig, Augmenter
@@ -33,42 +31,31 @@ from data.cache import open_split, read_stats
 from data.decode import load_256
 from data.imagenet import index_train_tar
 from data.jpeg_cache import JpegImages, encode
+from tools.bench.steps import endless, reference_loader, seconds_per_step
 from tools.imagenet_miniature import tar_bytes
 
 BATCH = 128
 
 
 def peer_loader(root: Path, batches: int) -> float:
-    transform = transforms.Compose([
-        transforms.RandomResizedCrop(224),
-        transforms.RandomHorizontalFlip(),
-        transforms.ToTensor(),
-        transforms.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]),
-    ])
-    dataset = datasets.ImageFolder(str(root / "train"), transform)
-    loader = torch.utils.data.DataLoader(dataset, batch_size=BATCH, shuffle=True, num_workers=2,
-                                         persistent_workers=True)
-    return time_batches(iter(loader), batches, lambda batch: batch[0])
+    return images_per_s(endless(reference_loader(root, BATCH)), batches)
 
 
 def cache_loader(cache: Path, batches: int, config: AugmentConfig | None) -> float:
-    """Batches/s through BatchLoader and, unless config is None, the augmentation."""
-    split = open_split(cache / "train")
+    """Images/s through BatchLoader and, unless config is None, the augmentation."""
     augmenter = Augmenter(read_stats(cache), config or AugmentConfig(), "cpu")
     generator = torch.Generator().manual_seed(0)
-    loader = BatchLoader(split, BATCH, seed=0)
-    stream = itertools.chain.from_iterable(loader.epoch(e) for e in itertools.count())
+    stream = endless(BatchLoader(open_split(cache / "train"), BATCH, seed=0))
     if config is None:
-        return time_batches(stream, batches, lambda batch: batch[0], (BATCH, 256, 256, 3))
-    return time_batches(stream, batches, lambda batch: augmenter.train(batch[0], generator))
+        return images_per_s(stream, batches, shape=(BATCH, 256, 256, 3))
+    return images_per_s(stream, batches, lambda images: augmenter.train(images, generator))
 
 
-def time_batches(stream, batches: int, make, shape=(BATCH, 3, 224, 224)) -> float:
-    make(next(stream))  # warm-up: workers started, caches filled
-    started = time.perf_counter()
-    for batch in itertools.islice(stream, batches):
-        assert make(batch).shape == shape
-    return batches * BATCH / (time.perf_counter() - started)
+def images_per_s(stream, batches: int, make=lambda images: images, shape=(BATCH, 3, 224, 224)) -> float:
+    def step(images: torch.Tensor, labels: torch.Tensor) -> None:
+        assert make(images).shape == shape
+
+    return BATCH / seconds_per_step(step, stream, batches)
 
 
 def index_seconds(folder: Path, classes: int = 100, per_class: int = 1300) -> float:

@@ -34,13 +34,13 @@ import time
 from pathlib import Path
 
 import torch
-from torch.nn import functional as F
 
 from data.batches import BatchLoader
 from data.cache import open_split
 from data.prepare import build_cache
 from data.resident import ResidentLoader
 from model.registry import create_model
+from tools.bench.steps import seconds_per_step
 from train import resolution, setup as training
 from train.alexnet import train_one_epoch
 from train.config import parse_config
@@ -63,16 +63,6 @@ class Report:
             log.write(f"{self.stage}: {key}: {json.dumps(value)}\n")
 
 
-def seconds_per(step, count: int, synchronize) -> float:
-    step()  # warm-up: kernels chosen, compiled, allocated
-    synchronize()
-    started = time.perf_counter()
-    for _ in range(count):
-        step()
-    synchronize()
-    return (time.perf_counter() - started) / count
-
-
 def machine(report: Report, args: argparse.Namespace) -> None:
     device = torch.device(args.device)
     report("torch", {"torch": torch.__version__, "cuda": torch.version.cuda, "python": platform.python_version(),
@@ -86,7 +76,7 @@ def machine(report: Report, args: argparse.Namespace) -> None:
     n = 512 if args.tiny else 8192 if device.type == "cuda" else 2048
     for dtype in (torch.float32, torch.bfloat16):
         a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
-        seconds = seconds_per(lambda: a @ b, 3 if args.tiny else 20, synchronizer(device))
+        seconds = seconds_per_step(lambda: a @ b, itertools.repeat(()), 3 if args.tiny else 20, synchronizer(device))
         report(f"matmul_{str(dtype).removeprefix('torch.')}_tflops", 2 * n**3 / seconds / 1e12)
 
 
@@ -124,12 +114,11 @@ def caches(args: argparse.Namespace, work: Path) -> dict[str, Path]:
 
 
 def speed(report: Report, args: argparse.Namespace) -> None:
-    from torchvision import datasets, models, transforms
+    from torchvision import models
 
-    from tools.bench.train_speed import training_flops
+    from tools.bench.steps import endless, reference_loader, reference_step, trainer_step, training_flops
 
     device, steps = torch.device(args.device), 2 if args.tiny else 20
-    sync = synchronizer(device)
     built = caches(args, args.out / "work")
     machine_figures = args.out / "machine.json"
     peak = json.loads(machine_figures.read_text()).get("matmul_bfloat16_tflops") if machine_figures.exists() else None
@@ -137,9 +126,9 @@ def speed(report: Report, args: argparse.Namespace) -> None:
     batches = [16] if args.tiny else [128, 256, 512]
     side = 112 if args.tiny else 224
 
-    def rate(name: str, images_per_step: int, step, flops: float | None = None) -> None:
+    def rate(name: str, batch: int, step, stream, flops: float | None = None) -> None:
         try:
-            per_s = images_per_step / seconds_per(step, steps, sync)
+            per_s = batch / seconds_per_step(step, stream, steps, synchronizer(device))
         except Exception as error:  # one configuration that cannot run (torch.compile, memory): the rest still do
             report(name, {"failed": f"{type(error).__name__}: {str(error).strip().splitlines()[0][:300]}"})
             return
@@ -149,43 +138,17 @@ def speed(report: Report, args: argparse.Namespace) -> None:
             row["share_of_bf16_peak"] = per_s * flops / 1e12 / peak if peak else None
         report(name, row)
 
-    normalize = transforms.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
-    peer_set = datasets.ImageFolder(str(tree / "train"), transforms.Compose([
-        transforms.RandomResizedCrop(side), transforms.RandomHorizontalFlip(), transforms.ToTensor(), normalize]))
     for batch in batches:
-        loader = torch.utils.data.DataLoader(peer_set, batch, shuffle=True, drop_last=True, pin_memory=True,
-                                             num_workers=min(8, os.cpu_count() or 1), persistent_workers=True)
-        stream = itertools.chain.from_iterable(itertools.repeat(loader))
-        torch.manual_seed(0)
-        peer = models.alexnet(num_classes=len(peer_set.classes)).to(device)
-        peer_optimizer = torch.optim.SGD(peer.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
-
-        def peer_step() -> None:
-            images, labels = next(stream)
-            loss = F.cross_entropy(peer(images.to(device, non_blocking=True)), labels.to(device, non_blocking=True))
-            peer_optimizer.zero_grad()
-            loss.backward()
-            peer_optimizer.step()
-
-        rate(f"peer torchvision reference, batch {batch}", batch, peer_step,
+        loader = reference_loader(tree, batch, side, workers=min(8, os.cpu_count() or 1), pin=True)
+        _, peer_step = reference_step(len(loader.dataset.classes), device)
+        rate(f"peer torchvision reference, batch {batch}", batch, peer_step, endless(loader),
              training_flops(models.alexnet(num_classes=10), side))
         for compiled in (False, True) if batch in (128, batches[-1]) and not args.tiny else (False,):
             flags = ["--dataset=folder", f"--batch-size={batch}", f"--device={args.device}", "--quiet",
                      *(["--compile"] if compiled else [])]
             run = training.Setup(parse_config(flags), built["uint8"])
-            loader = ResidentLoader(run.train_split, batch, device, seed=0)
-            ours = itertools.chain.from_iterable(loader.epoch(epoch) for epoch in itertools.count())
-
-            def our_step() -> None:
-                images, labels = next(ours)
-                with run.autocast:
-                    loss = F.cross_entropy(run.network(run.augmenter.train(images, run.generator, side)).float(),
-                                           labels)
-                run.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                run.optimizer.step()
-
-            rate(f"this trainer, batch {batch}{', compiled' if compiled else ''}", batch, our_step,
+            rate(f"this trainer, batch {batch}{', compiled' if compiled else ''}", batch, trainer_step(run, side),
+                 endless(ResidentLoader(run.train_split, batch, device, seed=0)),
                  training_flops(create_model("alexnet", 10), side))  # counted on the CPU: the same operations
     for name, cache_format, loader_device in (("uint8 cache, host", "uint8", None),
                                               ("JPEG cache, CPU threads", "jpeg", None),
@@ -199,8 +162,8 @@ def speed(report: Report, args: argparse.Namespace) -> None:
             loader = ResidentLoader(split, batch, device)
         else:
             loader = BatchLoader(split, batch, pin=device.type == "cuda", device=loader_device)
-        stream = itertools.chain.from_iterable(loader.epoch(epoch) for epoch in itertools.count())
-        rate(f"loader alone: {name}, batch {batch}", batch, lambda: next(stream)[0].to(device).sum())
+        rate(f"loader alone: {name}, batch {batch}", batch, lambda images, labels: images.to(device).sum(),
+             endless(loader))
 
 
 def accuracy(report: Report, args: argparse.Namespace) -> None:
