@@ -1,9 +1,11 @@
 """The recipes: their settings, each still a flag of its own, and the per-step learning rate."""
+import json
 import sys
 
 import pytest
 
 from train import resolution
+from train.alexnet import main
 from train.config import RECIPES, parse_config
 from train.schedule import LearningRate
 
@@ -23,6 +25,17 @@ def test_the_recipes_compute_in_epoch_equivalents():
         return resolution.epoch_equivalents(resolution.parse(config.res_schedule), config.epochs)
 
     assert (cost("paper"), round(cost("fast"), 1), round(cost("long"), 1)) == (60, 12.9, 38.6)
+
+
+def test_the_long_recipe_trains_on_the_sample(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # the sample's cache, not the user's ~/.cache
+    assert main(["--recipe=long", "--dataset=sample", "--batch-size=16", "--max-steps=2", "--stop-after=2",
+                 "--quiet", f"--out={tmp_path / 'runs'}"]) == 0
+    (run,) = (tmp_path / "runs").iterdir()
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert json.loads((run / "config.json").read_text())["epochs"] == 72
+    assert [(row["epoch"], row["train_side"]) for row in rows] == [(1, 128), (2, 128)]
+    assert 0 < rows[0]["lr"] < rows[1]["lr"] < 0.02  # still warming up to the recipe's 0.02
 
 
 def test_linear_schedule_warms_up_then_falls_to_zero_at_the_last_step():
