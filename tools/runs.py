@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from train import alexnet
-from train.config import given_flags
+from train.config import NOT_THE_RECIPE, given_flags
 from train.run_folder import DIVERGED
 
 
@@ -38,6 +38,16 @@ def diverged(run_dir: Path) -> str | None:
     return marker.read_text().strip() if marker.is_file() else None
 
 
+def check_same_run(run_dir: Path, trainer_args: list[str]) -> None:
+    """A run found in a tool's folder is kept only if these flags would train it: the same recipe
+    and seed (paths, devices and worker counts may differ)."""
+    saved = json.loads((run_dir / "config.json").read_text())
+    for field, value in given_flags(trainer_args).items():
+        if (field not in NOT_THE_RECIPE or field == "seed") and field in saved and saved[field] != value:
+            raise RunError(f"{run_dir} was trained with {field}={saved[field]!r}, not {value!r}: give the tool "
+                           "another --out, or move that run away")
+
+
 def train_to_end(folder: Path, trainer_args: list[str], allow_diverged: bool = False) -> Path:
     """The run folder under folder, trained to its last epoch: skipped if done, resumed if cut short.
     A run that diverged is done too (a resume would replay it), but only a caller that allows
@@ -58,6 +68,7 @@ def train_to_end(folder: Path, trainer_args: list[str], allow_diverged: bool = F
 
     run_dir = newest()
     if run_dir is not None:
+        check_same_run(run_dir, trainer_args)
         if diverged(run_dir) is not None:
             if not allow_diverged:
                 raise RunError(f"{run_dir} diverged: {diverged(run_dir)}")

@@ -45,6 +45,12 @@ def test_seeds_train_evaluate_and_sum_up_and_a_rerun_redoes_nothing(tmp_path, mo
     assert "1 process(es)" not in capsys.readouterr().out  # what the trainer prints as it starts
     assert [sorted(p.name for p in (tmp_path / f"seed-{seed}").iterdir()) for seed in (0, 1)] == [[runs[0].name],
                                                                                                  [runs[1].name]]
+    # Runs of other settings in the folder are neither reported nor touched.
+    capsys.readouterr()
+    assert seeds.main([*args, "--recipe=long"]) == 2
+    assert "recipe='paper', not 'long'" in capsys.readouterr().err
+    assert [sorted(p.name for p in (tmp_path / f"seed-{seed}").iterdir()) for seed in (0, 1)] == [[runs[0].name],
+                                                                                                 [runs[1].name]]
 
 
 @pytest.mark.parametrize("args, named", [(["--seeds=0"], "--seeds"), (["--seeds=1,1"], "--seeds"),
