@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from train import alexnet
-from train.config import NOT_THE_RECIPE, given_flags
+from train.config import NOT_THE_RECIPE, TrainConfig, given_flags
 from train.run_folder import DIVERGED
 
 
@@ -41,11 +41,14 @@ def diverged(run_dir: Path) -> str | None:
 def check_same_run(run_dir: Path, trainer_args: list[str]) -> None:
     """A run found in a tool's folder is kept only if these flags would train it: the same recipe
     and seed (paths, devices and worker counts may differ)."""
-    saved = json.loads((run_dir / "config.json").read_text())
+    try:
+        saved = TrainConfig.load(run_dir / "config.json")  # as --resume reads it
+    except (json.JSONDecodeError, TypeError) as error:
+        raise RunError(f"{run_dir}: unreadable config.json ({error})") from None
     for field, value in given_flags(trainer_args).items():
-        if (field not in NOT_THE_RECIPE or field == "seed") and field in saved and saved[field] != value:
-            raise RunError(f"{run_dir} was trained with {field}={saved[field]!r}, not {value!r}: give the tool "
-                           "another --out, or move that run away")
+        if (field not in NOT_THE_RECIPE or field == "seed") and getattr(saved, field) != value:
+            raise RunError(f"{run_dir} was trained with {field}={getattr(saved, field)!r}, not {value!r}: give the "
+                           "tool another --out, or move that run away")
 
 
 def train_to_end(folder: Path, trainer_args: list[str], allow_diverged: bool = False) -> Path:

@@ -7,11 +7,11 @@ The trainer's flags follow `--` (any of //train:alexnet's but --seed, --out and 
 Each seed trains in OUT/seed-<n>/ (a finished run is skipped, one cut short resumed, one
 trained with other settings refused), then its best.pt (or --which) gets the paper's
 ten-patch evaluation (//eval:tenpatch, kept in RUN/tenpatch-<which>/ and redone only when
-the checkpoint is newer or the report lacks a column). Writes OUT/seeds.md, a row per seed and then the mean and the
-lowest-highest of centre-crop and ten-patch top-1 and top-5 and of ten patches with the
-whole image added, then the seeds as one ensemble (their probabilities averaged, as the
-paper averaged its CNNs: //eval:ensemble), and OUT/seeds.png, the seeds as a band against
-minutes and epoch-equivalents.
+the checkpoint is newer or the report lacks a column). Writes OUT/seeds.md, a row per seed
+and then the mean and the lowest-highest of centre-crop and ten-patch top-1 and top-5 and
+of ten patches with the whole image added, then the seeds as one ensemble (their
+probabilities averaged, as the paper averaged its CNNs: //eval:ensemble), and
+OUT/seeds.png, the seeds as a band against minutes and epoch-equivalents.
 """
 import argparse
 import json
